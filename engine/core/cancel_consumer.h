@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstddef>
+
+#include "absl/time/time.h"
+#include "engine/core/delay_queue.h"
+#include "engine/core/sale_service.h"
+
+namespace seckill {
+
+// Consumes the delayed cancel messages (payload: order id) published when an
+// order is created, and expires the orders still unpaid. A message is
+// acknowledged only after its expire() completed OK, so a failure or a crash
+// means redelivery, and expire() is idempotent. Driven by a timer in the app
+// and by hand in tests; not thread-safe itself (one driver).
+class CancelConsumer {
+ public:
+  CancelConsumer(DelayQueue& queue, OrderLifecycle& lifecycle,
+                 absl::Duration visibility = absl::Seconds(30), size_t batch = 512)
+      : queue_(queue), lifecycle_(lifecycle), visibility_(visibility), batch_(batch) {}
+
+  // Handles every message due at `now` (in batches). Returns how many were
+  // acknowledged during the call (completions that arrive later ack later).
+  size_t runOnce(absl::Time now);
+
+ private:
+  DelayQueue& queue_;
+  OrderLifecycle& lifecycle_;
+  absl::Duration visibility_;
+  size_t batch_;
+};
+
+}  // namespace seckill

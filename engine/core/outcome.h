@@ -1,0 +1,34 @@
+#pragma once
+
+#include <string_view>
+
+namespace seckill {
+
+// Every answer the shopper API can give, decided by the core and formatted at
+// the edge (engine/http maps each to a status code and an error string).
+enum class Outcome {
+  kOk,
+  kCreated,
+  kDuplicate,
+  kSoldOut,
+  kSaleNotOpen,
+  kInvalidToken,
+  kTokenInFlight,
+  kUnknownSale,
+  kUnknownOrder,
+  kForbidden,
+  kOrderExpired,
+  kOrderCancelled,
+  kAlreadyPaid,
+  kBusy,         // shed by the store; retry later
+  kUnavailable,  // a backend failed to answer
+  kRateLimited,  // reserved for the traffic-control layer
+  kCircuitOpen,  // reserved for the circuit breaker
+};
+
+// The machine-readable error string ("duplicate", "sold_out", ...); "" for kOk/kCreated.
+std::string_view outcomeError(Outcome o);
+// The HTTP status the shopper API answers with.
+int outcomeHttpStatus(Outcome o);
+
+}  // namespace seckill

@@ -1,0 +1,356 @@
+#include "engine/core/sale_service.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+
+namespace seckill {
+namespace {
+
+bool windowOpen(const SaleSpec& spec, absl::Time now) {
+  if (spec.opens_at && now < *spec.opens_at) return false;
+  if (spec.closes_at && now >= *spec.closes_at) return false;
+  return true;
+}
+
+Outcome fromAttempt(AttemptOutcome o) {
+  switch (o) {
+    case AttemptOutcome::kCreated: return Outcome::kCreated;
+    case AttemptOutcome::kDuplicate: return Outcome::kDuplicate;
+    case AttemptOutcome::kSoldOut: return Outcome::kSoldOut;
+    case AttemptOutcome::kInvalidToken: return Outcome::kInvalidToken;
+    case AttemptOutcome::kTokenInFlight: return Outcome::kTokenInFlight;
+    case AttemptOutcome::kSaleNotOpen: return Outcome::kSaleNotOpen;
+    case AttemptOutcome::kBusy: return Outcome::kBusy;
+  }
+  return Outcome::kBusy;
+}
+
+Outcome fromLookupError(const absl::Status& s) {
+  return absl::IsNotFound(s) ? Outcome::kUnknownOrder : Outcome::kUnavailable;
+}
+
+Outcome cancelledOutcome(const Order& o) {
+  return o.cancel_reason == CancelReason::kExpired ? Outcome::kOrderExpired
+                                                   : Outcome::kOrderCancelled;
+}
+
+}  // namespace
+
+absl::Status SaleService::registerSales() {
+  for (const auto& sale : catalog_.all()) {
+    if (absl::Status s = store_.addSale(sale->spec); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+void SaleService::describe(std::string_view sale_id, Callback<SaleReply> done) {
+  Sale* sale = catalog_.find(sale_id);
+  if (sale == nullptr) {
+    std::move(done)(SaleReply{.outcome = Outcome::kUnknownSale});
+    return;
+  }
+  store_.stockLeft(sale_id, [this, sale, done = std::move(done)](
+                                absl::StatusOr<int64_t> left) mutable {
+    if (!left.ok()) {
+      std::move(done)(SaleReply{.outcome = Outcome::kUnavailable});
+      return;
+    }
+    std::move(done)(SaleReply{.outcome = Outcome::kOk,
+                              .sale = &sale->spec,
+                              .stock_left = *left,
+                              .state = saleStateAt(sale->spec, clock_.now(), *left)});
+  });
+}
+
+void SaleService::issueToken(std::string_view sale_id, std::string_view user_id,
+                             Callback<TokenReply> done) {
+  Sale* sale = catalog_.find(sale_id);
+  if (sale == nullptr) {
+    std::move(done)(TokenReply{.outcome = Outcome::kUnknownSale});
+    return;
+  }
+  absl::Time now = clock_.now();
+  if (sale->spec.closes_at && now >= *sale->spec.closes_at) {
+    std::move(done)(TokenReply{.outcome = Outcome::kSaleNotOpen});
+    return;
+  }
+  absl::Duration ttl = sale->spec.token_ttl;
+  store_.issueToken(sale_id, user_id, now + ttl,
+                    [ttl, done = std::move(done)](absl::StatusOr<std::string> token) mutable {
+                      if (!token.ok()) {
+                        std::move(done)(TokenReply{.outcome = Outcome::kUnavailable});
+                        return;
+                      }
+                      std::move(done)(TokenReply{
+                          .outcome = Outcome::kOk, .token = *std::move(token), .ttl = ttl});
+                    });
+}
+
+void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
+                             std::string_view token, Callback<OrderReply> done) {
+  Sale* sale = catalog_.find(sale_id);
+  if (sale == nullptr) {
+    std::move(done)(OrderReply{.outcome = Outcome::kUnknownSale});
+    return;
+  }
+  const SaleSpec& spec = sale->spec;
+  absl::Time now = clock_.now();
+  bool open = windowOpen(spec, now);
+  if (!open && token.empty()) {
+    std::move(done)(OrderReply{.outcome = Outcome::kSaleNotOpen});
+    return;
+  }
+
+  // Layer by layer: the counter gate drops what the stock cannot serve before
+  // the store sees it. A presented token still reaches the store, but only to
+  // replay its first answer (window_open = false), never to create an order.
+  bool gated = false;  // true iff this attempt holds a gate permit
+  bool gate_closed = false;
+  if (open && sale->gate) {
+    gated = sale->gate->tryEnter();
+    if (!gated) {
+      if (token.empty()) {
+        std::move(done)(OrderReply{.outcome = Outcome::kSoldOut});
+        return;
+      }
+      gate_closed = true;
+    }
+  }
+
+  OrderAttempt attempt;
+  attempt.order.id = ids_.next();
+  attempt.order.sale_id = spec.id;
+  attempt.order.user_id = std::string(user_id);
+  attempt.order.state = OrderState::kPendingPayment;
+  attempt.order.created_at = now;
+  attempt.order.updated_at = now;
+  attempt.order.pay_before = now + spec.pay_timeout;
+  attempt.token = std::string(token);
+  attempt.require_token = spec.require_token;
+  attempt.window_open = open && !gate_closed;
+  attempt.dedup_ttl = spec.dedup_ttl;
+
+  store_.attemptOrder(
+      std::move(attempt), now,
+      [sale, gated, gate_closed, done = std::move(done)](
+          absl::StatusOr<AttemptResult> result) mutable {
+        if (!result.ok()) {
+          if (gated) sale->gate->giveBack();
+          std::move(done)(OrderReply{.outcome = Outcome::kUnavailable});
+          return;
+        }
+        bool took_unit = result->outcome == AttemptOutcome::kCreated && !result->replayed;
+        if (gated && !took_unit) sale->gate->giveBack();
+        Outcome outcome = fromAttempt(result->outcome);
+        if (gate_closed && outcome == Outcome::kSaleNotOpen) outcome = Outcome::kSoldOut;
+        std::move(done)(OrderReply{
+            .outcome = outcome, .order = std::move(result->order), .replayed = result->replayed});
+      });
+}
+
+void OrderLifecycle::pay(std::string_view order_id, std::string_view user_id,
+                         Callback<OrderReply> done) {
+  orders_.get(order_id, [this, user = std::string(user_id), done = std::move(done)](
+                            absl::StatusOr<Order> found) mutable {
+    if (!found.ok()) {
+      std::move(done)(OrderReply{.outcome = fromLookupError(found.status())});
+      return;
+    }
+    Order order = *std::move(found);
+    if (order.user_id != user) {
+      std::move(done)(OrderReply{.outcome = Outcome::kForbidden});
+      return;
+    }
+    if (order.state == OrderState::kPaid) {
+      std::move(done)(OrderReply{.outcome = Outcome::kAlreadyPaid, .order = std::move(order)});
+      return;
+    }
+    if (order.state == OrderState::kCancelled) {
+      Outcome o = cancelledOutcome(order);
+      std::move(done)(OrderReply{.outcome = o, .order = std::move(order)});
+      return;
+    }
+    absl::Time now = clock_.now();
+    if (now >= order.pay_before) {
+      expireThenAnswer(std::move(order), std::move(done));
+      return;
+    }
+    // Conditional on pending AND before pay_before: a racing cancel or expiry
+    // and this pay cannot both apply.
+    orders_.transition(
+        order.id, OrderState::kPendingPayment, OrderState::kPaid, CancelReason::kNone, now,
+        order.pay_before,
+        [this, done = std::move(done)](absl::StatusOr<Transition> t) mutable {
+          if (!t.ok()) {
+            std::move(done)(OrderReply{.outcome = fromLookupError(t.status())});
+            return;
+          }
+          if (t->applied) {
+            std::move(done)(OrderReply{.outcome = Outcome::kOk, .order = std::move(t->order)});
+            return;
+          }
+          switch (t->order.state) {
+            case OrderState::kPaid:
+              std::move(done)(
+                  OrderReply{.outcome = Outcome::kAlreadyPaid, .order = std::move(t->order)});
+              return;
+            case OrderState::kCancelled: {
+              Outcome o = cancelledOutcome(t->order);
+              std::move(done)(OrderReply{.outcome = o, .order = std::move(t->order)});
+              return;
+            }
+            case OrderState::kPendingPayment:
+              // pay_before passed between the read and the transition.
+              expireThenAnswer(std::move(t->order), std::move(done));
+              return;
+          }
+        });
+  });
+}
+
+void OrderLifecycle::expireThenAnswer(Order pending, Callback<OrderReply> done) {
+  cancelPending(std::move(pending), CancelReason::kExpired,
+                [done = std::move(done)](absl::StatusOr<Transition> t) mutable {
+                  if (!t.ok()) {
+                    std::move(done)(OrderReply{.outcome = fromLookupError(t.status())});
+                    return;
+                  }
+                  Outcome o = t->order.state == OrderState::kPaid ? Outcome::kAlreadyPaid
+                              : t->applied ? Outcome::kOrderExpired
+                                           : cancelledOutcome(t->order);
+                  std::move(done)(OrderReply{.outcome = o, .order = std::move(t->order)});
+                });
+}
+
+void OrderLifecycle::cancel(std::string_view order_id, std::string_view user_id,
+                            Callback<OrderReply> done) {
+  orders_.get(order_id, [this, user = std::string(user_id), done = std::move(done)](
+                            absl::StatusOr<Order> found) mutable {
+    if (!found.ok()) {
+      std::move(done)(OrderReply{.outcome = fromLookupError(found.status())});
+      return;
+    }
+    Order order = *std::move(found);
+    if (order.user_id != user) {
+      std::move(done)(OrderReply{.outcome = Outcome::kForbidden});
+      return;
+    }
+    if (order.state == OrderState::kPaid) {
+      std::move(done)(OrderReply{.outcome = Outcome::kAlreadyPaid, .order = std::move(order)});
+      return;
+    }
+    if (order.state == OrderState::kCancelled) {
+      std::move(done)(OrderReply{.outcome = Outcome::kOk, .order = std::move(order)});
+      return;
+    }
+    cancelPending(std::move(order), CancelReason::kShopper,
+                  [done = std::move(done)](absl::StatusOr<Transition> t) mutable {
+                    if (!t.ok()) {
+                      std::move(done)(OrderReply{.outcome = fromLookupError(t.status())});
+                      return;
+                    }
+                    Outcome o = t->order.state == OrderState::kPaid ? Outcome::kAlreadyPaid
+                                                                    : Outcome::kOk;
+                    std::move(done)(OrderReply{.outcome = o, .order = std::move(t->order)});
+                  });
+  });
+}
+
+void OrderLifecycle::get(std::string_view order_id, std::string_view user_id,
+                         Callback<OrderReply> done) {
+  orders_.get(order_id, [user = std::string(user_id), done = std::move(done)](
+                            absl::StatusOr<Order> found) mutable {
+    if (!found.ok()) {
+      std::move(done)(OrderReply{.outcome = fromLookupError(found.status())});
+      return;
+    }
+    if (found->user_id != user) {
+      std::move(done)(OrderReply{.outcome = Outcome::kForbidden});
+      return;
+    }
+    std::move(done)(OrderReply{.outcome = Outcome::kOk, .order = *std::move(found)});
+  });
+}
+
+void OrderLifecycle::expire(std::string_view order_id, Callback<absl::Status> done) {
+  orders_.get(order_id, [this, done = std::move(done)](absl::StatusOr<Order> found) mutable {
+    if (!found.ok()) {
+      // An order that does not exist has nothing to expire.
+      std::move(done)(absl::IsNotFound(found.status()) ? absl::OkStatus() : found.status());
+      return;
+    }
+    Order order = *std::move(found);
+    switch (order.state) {
+      case OrderState::kPaid:
+        std::move(done)(absl::OkStatus());
+        return;
+      case OrderState::kCancelled: {
+        // Heal a cancel whose unit release failed earlier: releaseUnit returns
+        // the unit only while this order still holds the key, so this is safe.
+        std::string sale_id = order.sale_id;
+        std::string user_id = order.user_id;
+        std::string id = order.id;
+        store_.releaseUnit(sale_id, user_id, id,
+                           [this, sale_id, done = std::move(done)](
+                               absl::StatusOr<bool> released) mutable {
+                             if (!released.ok()) {
+                               std::move(done)(released.status());
+                               return;
+                             }
+                             if (*released) giveBackPermit(sale_id);
+                             std::move(done)(absl::OkStatus());
+                           });
+        return;
+      }
+      case OrderState::kPendingPayment:
+        break;
+    }
+    if (clock_.now() < order.pay_before) {
+      std::move(done)(absl::FailedPreconditionError("order " + order.id + " is not due yet"));
+      return;
+    }
+    cancelPending(std::move(order), CancelReason::kExpired,
+                  [done = std::move(done)](absl::StatusOr<Transition> t) mutable {
+                    std::move(done)(t.ok() ? absl::OkStatus() : t.status());
+                  });
+  });
+}
+
+void OrderLifecycle::cancelPending(Order order, CancelReason reason,
+                                   Callback<absl::StatusOr<Transition>> done) {
+  std::string id = order.id;
+  orders_.transition(
+      id, OrderState::kPendingPayment, OrderState::kCancelled, reason, clock_.now(), std::nullopt,
+      [this, done = std::move(done)](absl::StatusOr<Transition> t) mutable {
+        if (!t.ok() || !t->applied) {
+          std::move(done)(std::move(t));
+          return;
+        }
+        // Only the call whose transition applied returns the unit.
+        std::string sale_id = t->order.sale_id;
+        std::string user_id = t->order.user_id;
+        std::string order_id = t->order.id;
+        store_.releaseUnit(
+            sale_id, user_id, order_id,
+            [this, sale_id, applied = *std::move(t), done = std::move(done)](
+                absl::StatusOr<bool> released) mutable {
+              if (!released.ok()) {
+                // The order is cancelled but its unit is not back yet: report
+                // the failure so the cancel message is redelivered; expire()
+                // then retries the release.
+                std::move(done)(released.status());
+                return;
+              }
+              if (*released) giveBackPermit(sale_id);
+              std::move(done)(std::move(applied));
+            });
+      });
+}
+
+void OrderLifecycle::giveBackPermit(std::string_view sale_id) {
+  Sale* sale = catalog_.find(sale_id);
+  if (sale != nullptr && sale->gate) sale->gate->giveBack();
+}
+
+}  // namespace seckill

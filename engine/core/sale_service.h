@@ -1,0 +1,100 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "engine/core/callback.h"
+#include "engine/core/clock.h"
+#include "engine/core/order.h"
+#include "engine/core/order_repository.h"
+#include "engine/core/outcome.h"
+#include "engine/core/sale.h"
+#include "engine/core/sale_catalog.h"
+#include "engine/core/sale_store.h"
+
+namespace seckill {
+
+struct SaleReply {
+  Outcome outcome = Outcome::kOk;  // kOk, kUnknownSale, kUnavailable
+  const SaleSpec* sale = nullptr;  // set for kOk; lives as long as the catalog
+  int64_t stock_left = 0;
+  SaleState state = SaleState::kOpen;
+};
+
+struct TokenReply {
+  Outcome outcome = Outcome::kOk;  // kOk, kUnknownSale, kUnavailable
+  std::string token;
+  absl::Duration ttl;
+};
+
+struct OrderReply {
+  Outcome outcome = Outcome::kOk;
+  Order order;            // set for kCreated/kOk and for replays
+  bool replayed = false;  // a replayed token's original answer
+};
+
+// The shopper-facing flow of a flash sale: look at a sale, get a submission
+// token, place an order (window check -> gate -> the store's atomic step).
+// Thread-safe; every call completes through its callback, possibly inline.
+class SaleService {
+ public:
+  SaleService(const Clock& clock, const SaleCatalog& catalog, SaleStore& store,
+              OrderIdGenerator& ids)
+      : clock_(clock), catalog_(catalog), store_(store), ids_(ids) {}
+  SaleService(const SaleService&) = delete;
+  SaleService& operator=(const SaleService&) = delete;
+
+  // Registers every catalog sale with the store. Call once before serving.
+  absl::Status registerSales();
+
+  void describe(std::string_view sale_id, Callback<SaleReply> done);
+  void issueToken(std::string_view sale_id, std::string_view user_id, Callback<TokenReply> done);
+  // `token` is empty when none was presented.
+  void placeOrder(std::string_view sale_id, std::string_view user_id, std::string_view token,
+                  Callback<OrderReply> done);
+
+ private:
+  const Clock& clock_;
+  const SaleCatalog& catalog_;
+  SaleStore& store_;
+  OrderIdGenerator& ids_;
+};
+
+// What happens to an order after it exists: pay, cancel (by its shopper or on
+// expiry), read. A cancel returns the unit exactly once: only the call whose
+// pending -> cancelled transition applied releases it. Thread-safe.
+class OrderLifecycle {
+ public:
+  OrderLifecycle(const Clock& clock, const SaleCatalog& catalog, SaleStore& store,
+                 OrderRepository& orders)
+      : clock_(clock), catalog_(catalog), store_(store), orders_(orders) {}
+  OrderLifecycle(const OrderLifecycle&) = delete;
+  OrderLifecycle& operator=(const OrderLifecycle&) = delete;
+
+  // kOk (paid), kOrderExpired, kOrderCancelled, kAlreadyPaid, kForbidden, kUnknownOrder.
+  void pay(std::string_view order_id, std::string_view user_id, Callback<OrderReply> done);
+  // kOk (cancelled; also when it already was), kAlreadyPaid, kForbidden, kUnknownOrder.
+  void cancel(std::string_view order_id, std::string_view user_id, Callback<OrderReply> done);
+  // kOk, kForbidden, kUnknownOrder.
+  void get(std::string_view order_id, std::string_view user_id, Callback<OrderReply> done);
+  // Cancels the order if it is still unpaid and its pay_before has passed; a
+  // no-op for paid, cancelled or not yet due orders. OK unless a store failed.
+  // Called by the cancel consumer; safe to call more than once.
+  void expire(std::string_view order_id, Callback<absl::Status> done);
+
+ private:
+  // pending -> cancelled; on success returns the unit (and the gate permit).
+  void cancelPending(Order order, CancelReason reason, Callback<absl::StatusOr<Transition>> done);
+  // Expires a pending order and answers the pay request with the result.
+  void expireThenAnswer(Order pending, Callback<OrderReply> done);
+  void giveBackPermit(std::string_view sale_id);
+
+  const Clock& clock_;
+  const SaleCatalog& catalog_;
+  SaleStore& store_;
+  OrderRepository& orders_;
+};
+
+}  // namespace seckill

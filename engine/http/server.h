@@ -1,0 +1,59 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/core/clock.h"
+#include "engine/core/order_repository.h"
+#include "engine/core/sale_catalog.h"
+#include "engine/core/sale_service.h"
+#include "engine/core/sale_store.h"
+
+namespace seckill::http {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";  // IPv4 or IPv6 literal
+  uint16_t port = 8080;            // 0: pick a free port (see Server::port())
+  int threads = 2;                 // one io_context (and acceptor, SO_REUSEPORT) per thread
+  size_t max_connections = 10000;  // beyond this, new connections are closed at once
+  absl::Duration header_timeout = absl::Seconds(10);  // to receive a whole request head
+  absl::Duration idle_timeout = absl::Seconds(60);    // keep-alive between requests
+  size_t max_header_bytes = 8 * 1024;                 // larger: 431
+  size_t max_body_bytes = 16 * 1024;                  // larger: 413
+};
+
+// What the shopper API calls into. All references must outlive the Server.
+struct ShopperApiDeps {
+  const Clock& clock;
+  const SaleCatalog& catalog;
+  SaleService& sales;
+  OrderLifecycle& orders;
+  OrderRepository& repository;  // order counts for /metrics
+  SaleStore& store;             // stock left for /metrics
+  // Appends further Prometheus text to /metrics (may be empty).
+  std::function<void(std::string& out)> extra_metrics;
+};
+
+// The shopper HTTP edge (Boost.Beast): parses requests, calls the core,
+// formats JSON. Thread-safe start/stop; stop() is idempotent.
+class Server {
+ public:
+  // Binds the listening sockets; fails (e.g. address in use) without starting.
+  static absl::StatusOr<std::unique_ptr<Server>> create(ServerOptions options,
+                                                        ShopperApiDeps deps);
+  virtual ~Server() = default;
+
+  // The bound port (useful with port 0).
+  virtual uint16_t port() const = 0;
+  // Starts the worker threads and returns at once.
+  virtual void start() = 0;
+  // Stops accepting, closes connections, joins the workers.
+  virtual void stop() = 0;
+};
+
+}  // namespace seckill::http

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/status.h"
+#include "engine/core/ratelimit/rule.h"
+
+namespace seckill::ratelimit {
+
+// `path` without its "?query" or "#fragment".
+inline std::string_view stripQuery(std::string_view path) {
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '?' || path[i] == '#') return path.substr(0, i);
+  }
+  return path;
+}
+
+// Rules hung on a trie of path segments. Each node has literal children (a hash map), one "*"
+// child and the rules of patterns ending there: `exact` (no "**") and `rest` (ending in "**").
+//
+// Matching a request path (split on '/', empty segments and any "?query" ignored) walks every
+// trie path that matches it: at each depth both the literal child and the "*" child are
+// followed. A pattern without "**" matches only paths of exactly its length; "p/**" matches p
+// itself and everything beneath it. The cost depends on the request's depth and on the rules
+// that match, not on how many rules hang on other branches.
+//
+// Order of the matches, which is the order in which rules are evaluated ("root down"):
+// by the pattern's depth (segments before any "**"), then "**" patterns before exact ones at
+// the same depth (the broader first), then by the rule's position in the set.
+// Immutable after building; matching is thread-safe.
+class RuleTrie {
+ public:
+  using Matches = absl::InlinedVector<uint32_t, 8>;
+
+  RuleTrie();
+  ~RuleTrie();
+  RuleTrie(RuleTrie&&) noexcept;
+  RuleTrie& operator=(RuleTrie&&) noexcept;
+
+  // Adds rule number `index` for `pattern` (as validated by parsePathPattern) and `method`
+  // (nullopt = any).
+  absl::Status add(std::string_view pattern, const std::optional<std::string>& method,
+                   uint32_t index);
+
+  // Replaces *out with the indexes of the rules matching (method, path), in evaluation order.
+  void match(std::string_view method, std::string_view path, Matches* out) const;
+
+  size_t nodes() const { return nodes_; }
+
+ private:
+  struct Entry {
+    uint32_t index;
+    std::string method;  // empty = any
+  };
+  struct Node;
+
+  std::unique_ptr<Node> root_;
+  size_t nodes_ = 1;
+};
+
+}  // namespace seckill::ratelimit

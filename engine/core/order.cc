@@ -37,12 +37,36 @@ std::string_view cancelReasonName(CancelReason r) {
 OrderIdGenerator::OrderIdGenerator(uint64_t node_seed)
     : node_(base36(node_seed & 0xFFFFFFFFFFFFull)) {}
 
-std::string OrderIdGenerator::next() {
+std::string OrderIdGenerator::next(std::string_view sale_id) {
   uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
-  std::string id = node_;
+  std::string id;
+  id.reserve(node_.size() + 15 + sale_id.size());
+  id += node_;
   id.push_back('-');
   id += base36(seq);
+  id.push_back('-');
+  id += sale_id;
   return id;
+}
+
+bool isValidOrderId(std::string_view s) {
+  if (s.empty() || s.size() > 100) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::optional<std::string_view> saleOfOrderId(std::string_view id) {
+  size_t first = id.find('-');
+  if (first == std::string_view::npos || first == 0) return std::nullopt;
+  size_t second = id.find('-', first + 1);
+  if (second == std::string_view::npos || second == first + 1 || second + 1 >= id.size()) {
+    return std::nullopt;
+  }
+  return id.substr(second + 1);
 }
 
 }  // namespace seckill

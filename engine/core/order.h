@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,17 +30,27 @@ struct Order {
   absl::Time updated_at;  // time of the last state change
 };
 
-// Makes order ids unique across engine nodes: "<node>-<sequence>" in base 36,
-// where the node part is random per process. Thread-safe, lock-free.
+// Makes order ids unique across engine nodes: "<node>-<sequence>-<sale id>",
+// node and sequence in base 36 ([0-9a-z], no '-'), the node part random per
+// process. The id carries its sale so that a sharded store (Redis Cluster:
+// one hash slot per sale) can find an order from its id alone.
+// Thread-safe, lock-free.
 class OrderIdGenerator {
  public:
   // `node_seed` picks the node part; pass a random value in production.
   explicit OrderIdGenerator(uint64_t node_seed);
-  std::string next();
+  std::string next(std::string_view sale_id);
 
  private:
   std::string node_;
   std::atomic<uint64_t> seq_{0};
 };
+
+// True iff `s` has the shape of an order id: 1-100 chars of [A-Za-z0-9_-].
+bool isValidOrderId(std::string_view s);
+
+// The sale id inside an order id made by OrderIdGenerator; nullopt if `id`
+// does not have that shape.
+std::optional<std::string_view> saleOfOrderId(std::string_view id);
 
 }  // namespace seckill

@@ -119,7 +119,7 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
   }
 
   OrderAttempt attempt;
-  attempt.order.id = ids_.next();
+  attempt.order.id = ids_.next(spec.id);
   attempt.order.sale_id = spec.id;
   attempt.order.user_id = std::string(user_id);
   attempt.order.state = OrderState::kPendingPayment;

@@ -88,18 +88,34 @@ TEST(OrderIdGeneratorTest, IdsAreUniqueAcrossThreadsAndNodes) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
-      for (int i = 0; i < 5000; ++i) per[t].push_back((t % 2 ? a : b).next());
+      for (int i = 0; i < 5000; ++i) per[t].push_back((t % 2 ? a : b).next("drop-1"));
     });
   }
   for (auto& th : threads) th.join();
   std::set<std::string> all;
   for (auto& v : per) {
     for (auto& id : v) {
-      EXPECT_TRUE(isValidId(id)) << id;
+      EXPECT_TRUE(isValidOrderId(id)) << id;
+      EXPECT_EQ(saleOfOrderId(id), "drop-1") << id;
       all.insert(id);
     }
   }
   EXPECT_EQ(all.size(), 20000u);
+}
+
+TEST(OrderIdGeneratorTest, SaleOfOrderId) {
+  OrderIdGenerator g(99);
+  std::string longest = g.next(std::string(64, 's'));
+  EXPECT_TRUE(isValidOrderId(longest)) << longest.size();
+  EXPECT_EQ(saleOfOrderId(longest), std::string(64, 's'));
+  EXPECT_EQ(saleOfOrderId("abc-1-x"), "x");
+  EXPECT_EQ(saleOfOrderId("abc-1-"), std::nullopt);
+  EXPECT_EQ(saleOfOrderId("abc-1"), std::nullopt);
+  EXPECT_EQ(saleOfOrderId("-1-x"), std::nullopt);
+  EXPECT_EQ(saleOfOrderId("abc--x"), std::nullopt);
+  EXPECT_FALSE(isValidOrderId(""));
+  EXPECT_FALSE(isValidOrderId(std::string(101, 'a')));
+  EXPECT_FALSE(isValidOrderId("a/b"));
 }
 
 TEST(OutcomeTest, HttpMapping) {

@@ -118,6 +118,14 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
     }
   }
 
+  CallGuard* guard = store_guard_;
+  if (guard != nullptr && !guard->allow(now)) {
+    if (gated) sale->gate->giveBack();
+    std::move(done)(
+        OrderReply{.outcome = Outcome::kCircuitOpen, .retry_after = guard->retryAfter(now)});
+    return;
+  }
+
   OrderAttempt attempt;
   attempt.order.id = ids_.next(spec.id);
   attempt.order.sale_id = spec.id;
@@ -133,8 +141,12 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
 
   store_.attemptOrder(
       std::move(attempt), now,
-      [sale, gated, gate_closed, done = std::move(done)](
+      [this, sale, gated, gate_closed, guard, now, done = std::move(done)](
           absl::StatusOr<AttemptResult> result) mutable {
+        if (guard != nullptr) {
+          absl::Time end = clock_.now();
+          guard->record(end, result.ok(), end - now);
+        }
         if (!result.ok()) {
           if (gated) sale->gate->giveBack();
           std::move(done)(OrderReply{.outcome = Outcome::kUnavailable});
@@ -151,8 +163,11 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
 
 void OrderLifecycle::pay(std::string_view order_id, std::string_view user_id,
                          Callback<OrderReply> done) {
-  orders_.get(order_id, [this, user = std::string(user_id), done = std::move(done)](
+  absl::Time start;
+  if (denied(done, start)) return;
+  orders_.get(order_id, [this, start, user = std::string(user_id), done = std::move(done)](
                             absl::StatusOr<Order> found) mutable {
+    recordOrderCall(start, found.status());
     if (!found.ok()) {
       std::move(done)(OrderReply{.outcome = fromLookupError(found.status())});
       return;
@@ -224,9 +239,12 @@ void OrderLifecycle::expireThenAnswer(Order pending, Callback<OrderReply> done) 
 }
 
 void OrderLifecycle::cancel(std::string_view order_id, std::string_view user_id,
-                            Callback<OrderReply> done) {
-  orders_.get(order_id, [this, user = std::string(user_id), done = std::move(done)](
+                         Callback<OrderReply> done) {
+  absl::Time start;
+  if (denied(done, start)) return;
+  orders_.get(order_id, [this, start, user = std::string(user_id), done = std::move(done)](
                             absl::StatusOr<Order> found) mutable {
+    recordOrderCall(start, found.status());
     if (!found.ok()) {
       std::move(done)(OrderReply{.outcome = fromLookupError(found.status())});
       return;
@@ -259,8 +277,11 @@ void OrderLifecycle::cancel(std::string_view order_id, std::string_view user_id,
 
 void OrderLifecycle::get(std::string_view order_id, std::string_view user_id,
                          Callback<OrderReply> done) {
-  orders_.get(order_id, [user = std::string(user_id), done = std::move(done)](
+  absl::Time start;
+  if (denied(done, start)) return;
+  orders_.get(order_id, [this, start, user = std::string(user_id), done = std::move(done)](
                             absl::StatusOr<Order> found) mutable {
+    recordOrderCall(start, found.status());
     if (!found.ok()) {
       std::move(done)(OrderReply{.outcome = fromLookupError(found.status())});
       return;
@@ -346,6 +367,20 @@ void OrderLifecycle::cancelPending(Order order, CancelReason reason,
               std::move(done)(std::move(applied));
             });
       });
+}
+
+bool OrderLifecycle::denied(Callback<OrderReply>& done, absl::Time& start) {
+  start = clock_.now();
+  if (orders_guard_ == nullptr || orders_guard_->allow(start)) return false;
+  std::move(done)(OrderReply{.outcome = Outcome::kCircuitOpen,
+                             .retry_after = orders_guard_->retryAfter(start)});
+  return true;
+}
+
+void OrderLifecycle::recordOrderCall(absl::Time start, const absl::Status& status) {
+  if (orders_guard_ == nullptr) return;
+  absl::Time end = clock_.now();
+  orders_guard_->record(end, status.ok() || absl::IsNotFound(status), end - start);
 }
 
 void OrderLifecycle::giveBackPermit(std::string_view sale_id) {

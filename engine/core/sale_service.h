@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "engine/core/call_guard.h"
 #include "engine/core/callback.h"
 #include "engine/core/clock.h"
 #include "engine/core/order.h"
@@ -33,6 +34,7 @@ struct OrderReply {
   Outcome outcome = Outcome::kOk;
   Order order;            // set for kCreated/kOk and for replays
   bool replayed = false;  // a replayed token's original answer
+  absl::Duration retry_after = absl::ZeroDuration();  // kCircuitOpen: when to retry
 };
 
 // The shopper-facing flow of a flash sale: look at a sale, get a submission
@@ -40,9 +42,11 @@ struct OrderReply {
 // Thread-safe; every call completes through its callback, possibly inline.
 class SaleService {
  public:
+  // `store_guard` (optional) is the stock store's circuit breaker: while it
+  // denies, placeOrder answers kCircuitOpen without calling the store.
   SaleService(const Clock& clock, const SaleCatalog& catalog, SaleStore& store,
-              OrderIdGenerator& ids)
-      : clock_(clock), catalog_(catalog), store_(store), ids_(ids) {}
+              OrderIdGenerator& ids, CallGuard* store_guard = nullptr)
+      : clock_(clock), catalog_(catalog), store_(store), ids_(ids), store_guard_(store_guard) {}
   SaleService(const SaleService&) = delete;
   SaleService& operator=(const SaleService&) = delete;
 
@@ -60,6 +64,7 @@ class SaleService {
   const SaleCatalog& catalog_;
   SaleStore& store_;
   OrderIdGenerator& ids_;
+  CallGuard* store_guard_;
 };
 
 // What happens to an order after it exists: pay, cancel (by its shopper or on
@@ -67,9 +72,15 @@ class SaleService {
 // pending -> cancelled transition applied releases it. Thread-safe.
 class OrderLifecycle {
  public:
+  // `orders_guard` (optional) is the order store's circuit breaker: while it
+  // denies, pay, cancel and get answer kCircuitOpen without calling it.
   OrderLifecycle(const Clock& clock, const SaleCatalog& catalog, SaleStore& store,
-                 OrderRepository& orders)
-      : clock_(clock), catalog_(catalog), store_(store), orders_(orders) {}
+                 OrderRepository& orders, CallGuard* orders_guard = nullptr)
+      : clock_(clock),
+        catalog_(catalog),
+        store_(store),
+        orders_(orders),
+        orders_guard_(orders_guard) {}
   OrderLifecycle(const OrderLifecycle&) = delete;
   OrderLifecycle& operator=(const OrderLifecycle&) = delete;
 
@@ -90,11 +101,17 @@ class OrderLifecycle {
   // Expires a pending order and answers the pay request with the result.
   void expireThenAnswer(Order pending, Callback<OrderReply> done);
   void giveBackPermit(std::string_view sale_id);
+  // True (and `done` answered kCircuitOpen) iff the order store's breaker
+  // denies a call now; `start` receives the time.
+  bool denied(Callback<OrderReply>& done, absl::Time& start);
+  // Tells the order store's breaker how a call begun at `start` went.
+  void recordOrderCall(absl::Time start, const absl::Status& status);
 
   const Clock& clock_;
   const SaleCatalog& catalog_;
   SaleStore& store_;
   OrderRepository& orders_;
+  CallGuard* orders_guard_;
 };
 
 }  // namespace seckill

@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/core/call_guard.h"
 
 namespace seckill::ratelimit {
 
@@ -47,7 +48,7 @@ struct BreakerOptions {
 // of state() is counted and passed to the listener, which is called outside the lock (so it may
 // call back into the breaker) on the thread that caused it. Thread-safe: one mutex, taken once
 // per allow() and once per record().
-class CircuitBreaker {
+class CircuitBreaker final : public CallGuard {
  public:
   enum class State { kClosed, kOpen, kHalfOpen, kForcedOpen, kDisabled, kMetricsOnly };
   static constexpr size_t kStates = 6;
@@ -72,17 +73,17 @@ class CircuitBreaker {
 
   // Whether a call may go to the dependency now. In half-open this hands out a probe slot,
   // so call it only when the call will be made (and its result recorded).
-  bool allow(absl::Time now);
+  bool allow(absl::Time now) override;
   // The result of a call allowed earlier: ok = false for an error (not for a business
   // outcome like sold out), latency to classify slow calls.
-  void record(absl::Time now, bool ok, absl::Duration latency);
+  void record(absl::Time now, bool ok, absl::Duration latency) override;
 
   // What operators see: the forced mode if one is set, else the machine's state.
   State state() const;
   // The machine's own state (closed / open / half-open), also under kMetricsOnly.
   State machineState() const;
   // Retry-After hint for a denied call: what is left of open_for (open_for when forced open).
-  absl::Duration retryAfter(absl::Time now) const;
+  absl::Duration retryAfter(absl::Time now) const override;
 
   void setMode(Mode mode, absl::Time now);
   Mode mode() const;

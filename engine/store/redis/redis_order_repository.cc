@@ -1,0 +1,98 @@
+#include "engine/store/redis/redis_order_repository.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "engine/core/strings.h"
+#include "engine/store/redis/redis_keys.h"
+#include "engine/store/redis/redis_reply_util.h"
+
+namespace seckill {
+namespace {
+
+using redis_internal::asInt;
+using redis_internal::parseOrder;
+
+absl::Status unknownOrder() { return absl::NotFoundError("unknown order"); }
+
+}  // namespace
+
+void RedisOrderRepository::get(std::string_view order_id, Callback<absl::StatusOr<Order>> done) {
+  std::optional<std::string_view> sale = saleOfOrderId(order_id);
+  if (!sale) {
+    std::move(done)(unknownOrder());
+    return;
+  }
+  client_.command(*sale, {"HGETALL", redis_keys::order(*sale, order_id)},
+                  [done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
+                    if (!r.ok()) {
+                      std::move(done)(r.status());
+                      return;
+                    }
+                    if (r->type == RedisReply::Type::kArray && r->elements.empty()) {
+                      std::move(done)(unknownOrder());
+                      return;
+                    }
+                    std::move(done)(parseOrder(*r));
+                  });
+}
+
+void RedisOrderRepository::transition(std::string_view order_id, OrderState from, OrderState to,
+                                      CancelReason reason, absl::Time at,
+                                      std::optional<absl::Time> only_before,
+                                      Callback<absl::StatusOr<Transition>> done) {
+  std::optional<std::string_view> sale = saleOfOrderId(order_id);
+  if (!sale) {
+    std::move(done)(unknownOrder());
+    return;
+  }
+  std::vector<std::string> args = {
+      std::to_string(static_cast<int>(from)),
+      std::to_string(static_cast<int>(to)),
+      std::to_string(static_cast<int>(reason)),
+      std::to_string(toRedisMicros(at)),
+      only_before ? std::to_string(toRedisMicros(*only_before)) : std::string(),
+  };
+  client_.eval(*sale, kScriptTransitionOrder,
+               {redis_keys::order(*sale, order_id), redis_keys::counts(*sale)}, std::move(args),
+               [done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
+                 if (!r.ok()) {
+                   std::move(done)(r.status());
+                   return;
+                 }
+                 if (r->type != RedisReply::Type::kArray || r->elements.empty()) {
+                   std::move(done)(absl::InternalError("redis: malformed transition answer"));
+                   return;
+                 }
+                 int64_t applied = asInt(r->elements[0]).value_or(-2);
+                 if (applied == -1) {
+                   std::move(done)(unknownOrder());
+                   return;
+                 }
+                 if (r->elements.size() != 2 || applied < 0) {
+                   std::move(done)(absl::InternalError("redis: malformed transition answer"));
+                   return;
+                 }
+                 absl::StatusOr<Order> order = parseOrder(r->elements[1]);
+                 if (!order.ok()) {
+                   std::move(done)(order.status());
+                   return;
+                 }
+                 std::move(done)(Transition{.order = *std::move(order), .applied = applied == 1});
+               });
+}
+
+OrderCounts RedisOrderRepository::counts() const {
+  OrderCounts c;
+  for (const std::string& sale : sale_ids_) {
+    absl::StatusOr<RedisReply> r = client_.commandSync(
+        sale, {"HMGET", redis_keys::counts(sale), "pending", "paid", "cancelled"});
+    if (!r.ok() || r->type != RedisReply::Type::kArray || r->elements.size() != 3) continue;
+    c.pending_payment += asInt(r->elements[0]).value_or(0);
+    c.paid += asInt(r->elements[1]).value_or(0);
+    c.cancelled += asInt(r->elements[2]).value_or(0);
+  }
+  return c;
+}
+
+}  // namespace seckill

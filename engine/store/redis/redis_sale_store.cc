@@ -1,0 +1,358 @@
+#include "engine/store/redis/redis_sale_store.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "engine/core/strings.h"
+#include "engine/store/redis/redis_keys.h"
+#include "engine/store/redis/redis_reply_util.h"
+
+namespace seckill {
+namespace {
+
+using redis_internal::asInt;
+using redis_internal::asString;
+
+// 128 random bits as 32 hex chars.
+std::string newToken() {
+  thread_local absl::BitGen gen;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    uint64_t v = absl::Uniform<uint64_t>(gen);
+    for (int i = 0; i < 16; ++i) {
+      out[half * 16 + i] = kHex[v & 0xF];
+      v >>= 4;
+    }
+  }
+  return out;
+}
+
+absl::Status unknownSale(std::string_view sale_id) {
+  return absl::NotFoundError(absl::StrCat("unknown sale ", av(sale_id)));
+}
+
+// attempt_order.lua's answer codes, in AttemptOutcome order.
+std::optional<AttemptOutcome> outcomeOf(int64_t code) {
+  switch (code) {
+    case 0: return AttemptOutcome::kCreated;
+    case 1: return AttemptOutcome::kDuplicate;
+    case 2: return AttemptOutcome::kSoldOut;
+    case 3: return AttemptOutcome::kInvalidToken;
+    case 4: return AttemptOutcome::kTokenInFlight;
+    case 5: return AttemptOutcome::kSaleNotOpen;
+    case 6: return AttemptOutcome::kBusy;
+  }
+  return std::nullopt;
+}
+
+// Turns the script's {code, replayed, id, created, pay_before, updated} into
+// an AttemptResult. `attempted` is the order this attempt would create.
+absl::StatusOr<AttemptResult> parseAttempt(const RedisReply& r, Order& attempted) {
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != 6) {
+    return absl::InternalError("redis: malformed attempt_order answer");
+  }
+  std::optional<int64_t> code = asInt(r.elements[0]);
+  std::optional<AttemptOutcome> outcome = code ? outcomeOf(*code) : std::nullopt;
+  if (!outcome) return absl::InternalError("redis: bad attempt_order code");
+  AttemptResult result;
+  result.outcome = *outcome;
+  result.replayed = asInt(r.elements[1]).value_or(0) == 1;
+  std::string id = asString(r.elements[2]);
+  if (*outcome == AttemptOutcome::kCreated && !result.replayed) {
+    result.order = std::move(attempted);
+  } else if (*outcome == AttemptOutcome::kCreated) {
+    result.order.id = std::move(id);
+    result.order.sale_id = attempted.sale_id;
+    result.order.user_id = attempted.user_id;
+    result.order.state = OrderState::kPendingPayment;
+    result.order.created_at = fromRedisMicros(asInt(r.elements[3]).value_or(0));
+    result.order.pay_before = fromRedisMicros(asInt(r.elements[4]).value_or(0));
+    result.order.updated_at = fromRedisMicros(asInt(r.elements[5]).value_or(0));
+  } else if (*outcome == AttemptOutcome::kDuplicate) {
+    result.order.id = std::move(id);
+    result.order.sale_id = attempted.sale_id;
+    result.order.user_id = attempted.user_id;
+  }
+  return result;
+}
+
+}  // namespace
+
+const SaleSpec* RedisSaleStore::find(std::string_view sale_id) const {
+  auto it = sales_.find(sale_id);
+  return it == sales_.end() ? nullptr : &it->second;
+}
+
+absl::Status RedisSaleStore::addSale(const SaleSpec& spec) {
+  if (absl::Status s = spec.validate(); !s.ok()) return s;
+  if (find(spec.id) != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("sale \"", spec.id, "\" already registered"));
+  }
+  std::string stock = std::to_string(spec.stock);
+  absl::StatusOr<RedisReply> set =
+      client_.commandSync(spec.id, {"SET", redis_keys::stock(spec.id), stock, "NX"});
+  if (!set.ok()) return set.status();
+  absl::StatusOr<RedisReply> meta =
+      client_.commandSync(spec.id, {"HSET", redis_keys::meta(spec.id), "stock_total", stock});
+  if (!meta.ok()) return meta.status();
+  sales_.emplace(spec.id, spec);
+  return absl::OkStatus();
+}
+
+void RedisSaleStore::issueToken(std::string_view sale_id, std::string_view user_id,
+                                absl::Time expires, Callback<absl::StatusOr<std::string>> done) {
+  const SaleSpec* sale = find(sale_id);
+  if (sale == nullptr) {
+    std::move(done)(unknownSale(sale_id));
+    return;
+  }
+  std::string token = newToken();
+  std::vector<std::string> keys = {redis_keys::token(sale_id, token)};
+  std::vector<std::string> args = {
+      std::string(user_id), std::to_string(toRedisMillis(expires)),
+      std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(sale->token_ttl)))};
+  client_.eval(sale_id, kScriptIssueToken, std::move(keys), std::move(args),
+               [token = std::move(token), done = std::move(done)](
+                   absl::StatusOr<RedisReply> r) mutable {
+                 if (!r.ok()) {
+                   std::move(done)(r.status());
+                   return;
+                 }
+                 std::move(done)(std::move(token));
+               });
+}
+
+void RedisSaleStore::attemptOrder(OrderAttempt attempt, absl::Time now,
+                                  Callback<absl::StatusOr<AttemptResult>> done) {
+  const std::string& sale_id = attempt.order.sale_id;
+  if (find(sale_id) == nullptr) {
+    std::move(done)(unknownSale(sale_id));
+    return;
+  }
+  if (find(sale_id)->strategy == StockStrategy::kOptimistic) {
+    attemptOptimistic(std::move(attempt), now, std::move(done));
+    return;
+  }
+  const Order& order = attempt.order;
+  std::vector<std::string> keys = {
+      redis_keys::stock(sale_id),
+      redis_keys::dedup(sale_id, order.user_id),
+      redis_keys::token(sale_id, attempt.token),  // unused when no token
+      redis_keys::order(sale_id, order.id),
+      redis_keys::orderStream(sale_id),
+      redis_keys::cancels(sale_id),
+      redis_keys::counts(sale_id),
+  };
+  std::vector<std::string> args = {
+      order.id,
+      sale_id,
+      order.user_id,
+      attempt.token,
+      attempt.require_token ? "1" : "0",
+      attempt.window_open ? "1" : "0",
+      std::to_string(toRedisMillis(now)),
+      std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(attempt.dedup_ttl))),
+      std::to_string(toRedisMicros(order.created_at)),
+      std::to_string(toRedisMicros(order.pay_before)),
+      std::to_string(toRedisMicros(order.updated_at)),
+  };
+  std::string route = sale_id;
+  client_.eval(route, kScriptAttemptOrder, std::move(keys), std::move(args),
+               [order = std::move(attempt.order), done = std::move(done)](
+                   absl::StatusOr<RedisReply> r) mutable {
+                 if (!r.ok()) {
+                   std::move(done)(r.status());
+                   return;
+                 }
+                 std::move(done)(parseAttempt(*r, order));
+               });
+}
+
+namespace {
+
+RedisReply intReply(int64_t v) {
+  RedisReply r;
+  r.type = RedisReply::Type::kInteger;
+  r.integer = v;
+  return r;
+}
+
+RedisReply strReply(std::string v) {
+  RedisReply r;
+  r.type = RedisReply::Type::kString;
+  r.str = std::move(v);
+  return r;
+}
+
+// The script's answer shape, so parseAttempt() serves both paths.
+RedisReply attemptAnswer(int64_t code, bool replayed, std::string id, std::string c,
+                         std::string p, std::string u) {
+  RedisReply r;
+  r.type = RedisReply::Type::kArray;
+  r.elements = {intReply(code),   intReply(replayed ? 1 : 0), strReply(std::move(id)),
+                strReply(std::move(c)), strReply(std::move(p)), strReply(std::move(u))};
+  return r;
+}
+
+RedisReply codeOnly(int64_t code) { return attemptAnswer(code, false, "", "0", "0", "0"); }
+
+}  // namespace
+
+void RedisSaleStore::attemptOptimistic(OrderAttempt attempt, absl::Time now,
+                                       Callback<absl::StatusOr<AttemptResult>> done) {
+  std::string sale_id = attempt.order.sale_id;
+  auto txn = [this, a = attempt, now](RedisClient::Session& s) -> absl::StatusOr<RedisReply> {
+    const Order& o = a.order;
+    const std::string& sale = o.sale_id;
+    const bool has_token = !a.token.empty();
+    const std::string stock_key = redis_keys::stock(sale);
+    const std::string dedup_key = redis_keys::dedup(sale, o.user_id);
+    const std::string token_key = redis_keys::token(sale, a.token);
+    const std::string created = std::to_string(toRedisMicros(o.created_at));
+    const std::string pay_before = std::to_string(toRedisMicros(o.pay_before));
+    const std::string updated = std::to_string(toRedisMicros(o.updated_at));
+    const int64_t now_ms = toRedisMillis(now);
+
+    for (int i = 0; i < options_.optimistic_retries; ++i) {
+      // Round trip 1: watch and read everything the decision depends on.
+      absl::StatusOr<std::vector<RedisReply>> read = s.pipeline({
+          {"WATCH", stock_key, dedup_key, token_key},
+          {"HMGET", token_key, "user", "exp", "state", "r_code", "r_oid", "r_c", "r_p", "r_u"},
+          {"GET", dedup_key},
+          {"GET", stock_key},
+      });
+      if (!read.ok()) return read.status();
+      if (read->size() != 4 || (*read)[1].elements.size() != 8) {
+        return absl::InternalError("redis: malformed optimistic read");
+      }
+      const std::vector<RedisReply>& t = (*read)[1].elements;
+      const RedisReply& held = (*read)[2];
+      const int64_t left = asInt((*read)[3]).value_or(0);
+
+      // Answers that write nothing end the transaction here.
+      std::optional<RedisReply> early;
+      if (has_token) {
+        std::optional<int64_t> exp = asInt(t[1]);
+        if (t[0].isNil() || t[0].str != o.user_id || !exp || now_ms >= *exp) {
+          early = codeOnly(3);
+        } else if (t[2].str == "used") {
+          early = attemptAnswer(asInt(t[3]).value_or(6), true, t[4].str, t[5].str, t[6].str,
+                                t[7].str);
+        } else if (!a.window_open) {
+          early = codeOnly(5);
+        }
+      } else if (a.require_token) {
+        early = codeOnly(3);
+      } else if (!a.window_open) {
+        early = codeOnly(5);
+      }
+      if (early) {
+        absl::StatusOr<std::vector<RedisReply>> un = s.pipeline({{"UNWATCH"}});
+        if (!un.ok()) return un.status();
+        return *std::move(early);
+      }
+
+      if (options_.before_optimistic_write) options_.before_optimistic_write();
+      // Round trip 2: the writes, applied only if no watched key changed.
+      std::vector<std::vector<std::string>> writes = {{"MULTI"}};
+      int64_t code;
+      std::string oid, c = "0", p = "0", u = "0";
+      if (!held.isNil()) {
+        code = 1;
+        oid = held.str;
+      } else if (left <= 0) {
+        code = 2;
+      } else {
+        code = 0;
+        oid = o.id;
+        c = created;
+        p = pay_before;
+        u = updated;
+        writes.push_back({"DECR", stock_key});
+        writes.push_back({"SET", dedup_key, o.id});
+        writes.push_back({"HSET", redis_keys::order(sale, o.id), "id", o.id, "sale", sale, "user",
+                          o.user_id, "state", "0", "reason", "0", "created", created,
+                          "pay_before", pay_before, "updated", updated});
+        writes.push_back({"XADD", redis_keys::orderStream(sale), "*", "id", o.id, "user",
+                          o.user_id, "created", created, "pay_before", pay_before});
+        writes.push_back({"ZADD", redis_keys::cancels(sale), pay_before, o.id});
+        writes.push_back({"HINCRBY", redis_keys::counts(sale), "pending", "1"});
+      }
+      if (has_token) {
+        writes.push_back({"HSET", token_key, "state", "used", "r_code", std::to_string(code),
+                          "r_oid", oid, "r_c", c, "r_p", p, "r_u", u});
+      }
+      writes.push_back({"EXEC"});
+      absl::StatusOr<std::vector<RedisReply>> exec = s.pipeline(writes);
+      if (!exec.ok()) return exec.status();
+      if (exec->back().isNil()) {  // a watched key changed: retry
+        conflicts_.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      return attemptAnswer(code, false, oid, c, p, u);
+    }
+    return codeOnly(6);  // retries exhausted: kBusy, the token stays usable
+  };
+  client_.transact(sale_id, std::move(txn),
+                   [order = std::move(attempt.order), done = std::move(done)](
+                       absl::StatusOr<RedisReply> r) mutable {
+                     if (!r.ok()) {
+                       std::move(done)(r.status());
+                       return;
+                     }
+                     std::move(done)(parseAttempt(*r, order));
+                   });
+}
+
+void RedisSaleStore::releaseUnit(std::string_view sale_id, std::string_view user_id,
+                                 std::string_view order_id, Callback<absl::StatusOr<bool>> done) {
+  if (find(sale_id) == nullptr) {
+    std::move(done)(unknownSale(sale_id));
+    return;
+  }
+  client_.eval(sale_id, kScriptReleaseUnit,
+               {redis_keys::dedup(sale_id, user_id), redis_keys::stock(sale_id)},
+               {std::string(order_id)},
+               [done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
+                 if (!r.ok()) {
+                   std::move(done)(r.status());
+                   return;
+                 }
+                 std::optional<int64_t> v = asInt(*r);
+                 if (!v) {
+                   std::move(done)(absl::InternalError("redis: malformed release_unit answer"));
+                   return;
+                 }
+                 std::move(done)(*v == 1);
+               });
+}
+
+void RedisSaleStore::stockLeft(std::string_view sale_id, Callback<absl::StatusOr<int64_t>> done) {
+  if (find(sale_id) == nullptr) {
+    std::move(done)(unknownSale(sale_id));
+    return;
+  }
+  client_.command(sale_id, {"GET", redis_keys::stock(sale_id)},
+                  [done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
+                    if (!r.ok()) {
+                      std::move(done)(r.status());
+                      return;
+                    }
+                    if (r->isNil()) {
+                      std::move(done)(int64_t{0});
+                      return;
+                    }
+                    std::optional<int64_t> v = asInt(*r);
+                    if (!v) {
+                      std::move(done)(absl::InternalError("redis: stock is not an integer"));
+                      return;
+                    }
+                    std::move(done)(*v < 0 ? int64_t{0} : *v);
+                  });
+}
+
+}  // namespace seckill

@@ -1,0 +1,313 @@
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/redis/redis_world.h"
+
+namespace seckill {
+namespace {
+
+using testing::await;
+using testing::RedisTest;
+using testing::RedisWorld;
+
+using RedisStoreTest = RedisTest;
+
+// Threads x users against a small stock: exactly `stock` orders, one per user.
+class RedisNoOversellTest : public RedisTest,
+                            public ::testing::WithParamInterface<StockStrategy> {};
+
+TEST_P(RedisNoOversellTest, ExactlyStockSoldAndOneOrderPerUser) {
+  constexpr int kStock = 60, kUsers = 300, kThreads = 6;
+  RedisWorld w(server, {RedisWorld::spec("drop", kStock, GetParam())});
+  std::mutex mu;
+  std::map<std::string, int> created_per_user;
+  std::atomic<int> created{0}, unavailable{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      // Every user tries twice, from two different threads.
+      for (int round = 0; round < 2; ++round) {
+        for (int u = (t + round) % kThreads; u < kUsers; u += kThreads) {
+          std::string user = "u" + std::to_string(u);
+          OrderReply r = w.order("drop", user);
+          if (r.outcome == Outcome::kUnavailable) ++unavailable;
+          if (r.outcome != Outcome::kCreated) continue;
+          ++created;
+          std::lock_guard<std::mutex> lock(mu);
+          ++created_per_user[user];
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(unavailable.load(), 0);
+  EXPECT_EQ(created.load(), kStock);
+  EXPECT_EQ(created_per_user.size(), static_cast<size_t>(kStock));
+  for (const auto& [user, n] : created_per_user) EXPECT_EQ(n, 1) << user;
+  EXPECT_EQ(w.stockLeft("drop"), 0);
+  EXPECT_EQ(w.orders.counts().pending_payment, kStock);
+  EXPECT_EQ(*server.query({"XLEN", redis_keys::orderStream("drop")}), std::to_string(kStock));
+  EXPECT_EQ(w.cancels.pending(), static_cast<size_t>(kStock));
+}
+
+INSTANTIATE_TEST_SUITE_P(Strategies, RedisNoOversellTest,
+                         ::testing::Values(StockStrategy::kAtomic, StockStrategy::kCounterGate,
+                                           StockStrategy::kOptimistic, StockStrategy::kFifo),
+                         [](const auto& info) { return std::string(stockStrategyName(info.param)); });
+
+// Two engines on one Redis: their attempts on the same sale race across
+// connections, so the optimistic path meets real WATCH conflicts.
+TEST_F(RedisStoreTest, TwoEnginesNeverOversellTogether) {
+  for (StockStrategy strategy : {StockStrategy::kOptimistic, StockStrategy::kAtomic}) {
+    SCOPED_TRACE(std::string(stockStrategyName(strategy)));
+    std::string sale = "drop_" + std::string(stockStrategyName(strategy));
+    constexpr int kStock = 40, kUsers = 200, kThreadsPerEngine = 3;
+    RedisWorld a(server, {RedisWorld::spec(sale, kStock, strategy)});
+    RedisWorld b(server, {RedisWorld::spec(sale, kStock, strategy)});
+    std::mutex mu;
+    std::map<std::string, int> per_user;
+    std::atomic<int> created{0}, busy{0}, other_errors{0};
+    std::vector<std::thread> threads;
+    for (RedisWorld* w : {&a, &b}) {
+      for (int t = 0; t < kThreadsPerEngine; ++t) {
+        threads.emplace_back([&, w, t] {
+          for (int u = t; u < kUsers; u += kThreadsPerEngine) {
+            std::string user = "u" + std::to_string(u);
+            OrderReply r = w->order(sale, user);
+            if (r.outcome == Outcome::kBusy) ++busy;
+            if (r.outcome == Outcome::kUnavailable) ++other_errors;
+            if (r.outcome != Outcome::kCreated) continue;
+            ++created;
+            std::lock_guard<std::mutex> lock(mu);
+            ++per_user[user];
+          }
+        });
+      }
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(other_errors.load(), 0);
+    EXPECT_LE(created.load(), kStock);
+    EXPECT_EQ(created.load() + a.stockLeft(sale), kStock);
+    for (const auto& [user, n] : per_user) EXPECT_EQ(n, 1) << user;
+    EXPECT_EQ(*server.query({"XLEN", redis_keys::orderStream(sale)}),
+              std::to_string(created.load()));
+  }
+}
+
+TEST_F(RedisStoreTest, OptimisticPathAnswersLikeTheScript) {
+  SaleSpec s = RedisWorld::spec("drop", 2, StockStrategy::kOptimistic);
+  s.require_token = true;
+  s.closes_at = absl::FromUnixSeconds(1'800'000'100);
+  RedisWorld w(server, {s});
+  EXPECT_EQ(w.order("drop", "alice").outcome, Outcome::kInvalidToken);
+  EXPECT_EQ(w.order("drop", "alice", "bogus").outcome, Outcome::kInvalidToken);
+  TokenReply bobs = w.token("drop", "bob");
+  EXPECT_EQ(w.order("drop", "alice", bobs.token).outcome, Outcome::kInvalidToken);
+  TokenReply t = w.token("drop", "alice");
+  OrderReply first = w.order("drop", "alice", t.token);
+  ASSERT_EQ(first.outcome, Outcome::kCreated);
+  OrderReply replay = w.order("drop", "alice", t.token);
+  EXPECT_EQ(replay.outcome, Outcome::kCreated);
+  EXPECT_TRUE(replay.replayed);
+  EXPECT_EQ(replay.order.id, first.order.id);
+  EXPECT_EQ(replay.order.pay_before, first.order.pay_before);
+  TokenReply t2 = w.token("drop", "alice");
+  OrderReply dup = w.order("drop", "alice", t2.token);
+  EXPECT_EQ(dup.outcome, Outcome::kDuplicate);
+  EXPECT_EQ(dup.order.id, first.order.id);
+  EXPECT_EQ(w.order("drop", "bob", bobs.token).outcome, Outcome::kCreated);
+  TokenReply carols = w.token("drop", "carol");
+  EXPECT_EQ(w.order("drop", "carol", carols.token).outcome, Outcome::kSoldOut);
+  EXPECT_EQ(w.stockLeft("drop"), 0);
+  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "carol")}), "0");
+  // The order is readable and cancellable like any other.
+  ASSERT_EQ(w.cancel(first.order.id, "alice").outcome, Outcome::kOk);
+  EXPECT_EQ(w.stockLeft("drop"), 1);
+  w.clock.set(absl::FromUnixSeconds(1'800'000'100));
+  TokenReply late = w.token("drop", "dave");
+  EXPECT_EQ(late.outcome, Outcome::kSaleNotOpen);
+  EXPECT_TRUE(w.order("drop", "alice", t.token).replayed);
+}
+
+TEST_F(RedisStoreTest, OptimisticConflictIsRetriedAndBoundedByBusy) {
+  testing::RedisServer& srv = server;
+  std::atomic<int> meddle{1};  // conflicting writes still to make
+  RedisClient client(testing::clientOptionsFor(srv));
+  RedisSaleStore::Options options;
+  options.optimistic_retries = 3;
+  options.before_optimistic_write = [&] {
+    if (meddle.load() > 0) {
+      --meddle;
+      // Another engine touches the stock between our read and our EXEC.
+      (void)srv.query({"INCRBY", redis_keys::stock("drop"), "0"});
+    }
+  };
+  RedisSaleStore store(client, options);
+  ASSERT_TRUE(store.addSale(RedisWorld::spec("drop", 5, StockStrategy::kOptimistic)).ok());
+  auto attempt = [&](std::string user, int n) {
+    OrderAttempt a;
+    a.order.id = "n1-" + std::to_string(n) + "-drop";
+    a.order.sale_id = "drop";
+    a.order.user_id = std::move(user);
+    a.dedup_ttl = absl::Minutes(5);
+    return await<absl::StatusOr<AttemptResult>>(
+        [&](Callback<absl::StatusOr<AttemptResult>> done) {
+          store.attemptOrder(std::move(a), absl::FromUnixSeconds(1'800'000'000), std::move(done));
+        });
+  };
+  auto first = attempt("alice", 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->outcome, AttemptOutcome::kCreated);
+  EXPECT_EQ(store.optimisticConflicts(), 1u);
+  // Conflicts on every try: the attempt gives up as busy and takes nothing.
+  meddle = 100;
+  auto second = attempt("bob", 2);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->outcome, AttemptOutcome::kBusy);
+  EXPECT_EQ(store.optimisticConflicts(), 4u);
+  EXPECT_EQ(*srv.query({"GET", redis_keys::stock("drop")}), "4");
+  EXPECT_EQ(*srv.query({"EXISTS", redis_keys::dedup("drop", "bob")}), "0");
+  client.shutdown();
+}
+
+// Calls per command since the last CONFIG RESETSTAT, without the bookkeeping.
+std::map<std::string, long> callsSinceReset(const testing::RedisServer& server) {
+  std::map<std::string, long> out;
+  for (auto& [cmd, n] : server.commandCalls()) {
+    if (cmd == "info" || cmd.rfind("config", 0) == 0) continue;
+    out[cmd] = n;
+  }
+  return out;
+}
+
+TEST_F(RedisStoreTest, AnOrderAttemptIsOneRoundTrip) {
+  SaleSpec token_sale = RedisWorld::spec("tok", 5);
+  token_sale.require_token = true;
+  RedisWorld w(server, {RedisWorld::spec("drop", 3), token_sale});
+  TokenReply t = w.token("tok", "alice");
+  ASSERT_EQ(t.outcome, Outcome::kOk);
+  ASSERT_EQ(*server.query({"CONFIG", "RESETSTAT"}), "OK");
+  uint64_t sent_before = w.client->commandsSent();
+  constexpr int kAttempts = 8;
+  // Created, duplicate, sold out, token use and token replay alike.
+  for (int i = 0; i < 6; ++i) w.order("drop", "u" + std::to_string(i % 5));
+  EXPECT_EQ(w.order("tok", "alice", t.token).outcome, Outcome::kCreated);
+  EXPECT_TRUE(w.order("tok", "alice", t.token).replayed);
+  // The client wrote exactly one command per attempt, and Redis ran exactly
+  // that many EVALSHA (the other commandstats entries are the scripts' own calls).
+  EXPECT_EQ(w.client->commandsSent() - sent_before, static_cast<uint64_t>(kAttempts));
+  std::map<std::string, long> calls = callsSinceReset(server);
+  EXPECT_EQ(calls["evalsha"], kAttempts);
+  EXPECT_EQ(calls.count("script|load"), 0u);
+  EXPECT_EQ(calls.count("eval"), 0u);
+}
+
+TEST_F(RedisStoreTest, NoScriptIsRecoveredByReloading) {
+  RedisWorld w(server, {RedisWorld::spec("drop", 3)});
+  ASSERT_EQ(w.order("drop", "alice").outcome, Outcome::kCreated);
+  ASSERT_EQ(*server.query({"SCRIPT", "FLUSH"}), "OK");
+  EXPECT_EQ(w.order("drop", "bob").outcome, Outcome::kCreated);
+  EXPECT_EQ(w.order("drop", "carol").outcome, Outcome::kCreated);
+  EXPECT_EQ(w.stockLeft("drop"), 0);
+}
+
+TEST_F(RedisStoreTest, AddSaleKeepsTheStockOfARunningSale) {
+  {
+    RedisWorld first(server, {RedisWorld::spec("drop", 5)});
+    ASSERT_EQ(first.order("drop", "alice").outcome, Outcome::kCreated);
+  }
+  // A restarted (or second) engine joins the running sale.
+  RedisWorld second(server, {RedisWorld::spec("drop", 5)});
+  EXPECT_EQ(second.stockLeft("drop"), 4);
+  EXPECT_EQ(second.order("drop", "alice").outcome, Outcome::kDuplicate);
+}
+
+TEST_F(RedisStoreTest, RedisRestartAnswersUnavailablePromptlyThenRecovers) {
+  RedisWorld w(server, {RedisWorld::spec("drop", 10)});
+  ASSERT_EQ(w.order("drop", "alice").outcome, Outcome::kCreated);
+  server.stop();
+  auto started = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(w.order("drop", "u" + std::to_string(i)).outcome, Outcome::kUnavailable);
+  }
+  EXPECT_FALSE(w.tryStockLeft("drop").ok());
+  EXPECT_EQ(w.describe("drop").outcome, Outcome::kUnavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
+
+  ASSERT_TRUE(server.start().ok());
+  // Without persistence the restarted server is empty: restore the stock.
+  ASSERT_EQ(*server.query({"SET", redis_keys::stock("drop"), "9"}), "OK");
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  Outcome last = Outcome::kUnavailable;
+  while (std::chrono::steady_clock::now() < deadline) {
+    last = w.order("drop", "bob").outcome;
+    if (last != Outcome::kUnavailable) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(last, Outcome::kCreated);
+  EXPECT_EQ(w.stockLeft("drop"), 8);
+}
+
+TEST_F(RedisStoreTest, DelayQueueRedeliversUnackedMessagesAfterVisibility) {
+  RedisWorld w(server, {RedisWorld::spec("drop", 5)});
+  absl::Time t0 = w.clock.now();
+  std::string id = w.cancels.publish("n1-1-drop", t0 + absl::Seconds(10));
+  EXPECT_EQ(id, "drop|n1-1-drop");
+  EXPECT_EQ(w.cancels.publish("no-sale", t0), "");
+  EXPECT_EQ(w.cancels.pending(), 1u);
+  std::vector<Delivery> out;
+  w.cancels.consume(t0 + absl::Seconds(9), 10, absl::Seconds(30), out);
+  EXPECT_TRUE(out.empty());
+  w.cancels.consume(t0 + absl::Seconds(10), 10, absl::Seconds(30), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].id, id);
+  EXPECT_EQ(out[0].payload, "n1-1-drop");
+  EXPECT_EQ(out[0].attempts, 1);
+  out.clear();
+  w.cancels.consume(t0 + absl::Seconds(39), 10, absl::Seconds(30), out);
+  EXPECT_TRUE(out.empty());  // invisible while being handled
+  w.cancels.consume(t0 + absl::Seconds(40), 10, absl::Seconds(30), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].attempts, 2);
+  w.cancels.ack(out[0].id);
+  w.cancels.ack("garbage");
+  EXPECT_EQ(w.cancels.pending(), 0u);
+}
+
+TEST_F(RedisStoreTest, RepositoryFindsOrdersByTheSaleInTheirId) {
+  RedisWorld w(server, {RedisWorld::spec("drop", 5)});
+  OrderReply o = w.order("drop", "alice");
+  ASSERT_EQ(o.outcome, Outcome::kCreated);
+  auto got = await<absl::StatusOr<Order>>(
+      [&](Callback<absl::StatusOr<Order>> done) { w.orders.get(o.order.id, std::move(done)); });
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->user_id, "alice");
+  auto missing = await<absl::StatusOr<Order>>(
+      [&](Callback<absl::StatusOr<Order>> done) { w.orders.get("zz-1-drop", std::move(done)); });
+  EXPECT_TRUE(absl::IsNotFound(missing.status()));
+  auto t = await<absl::StatusOr<Transition>>([&](Callback<absl::StatusOr<Transition>> done) {
+    w.orders.transition("zz-1-drop", OrderState::kPendingPayment, OrderState::kPaid,
+                        CancelReason::kNone, w.clock.now(), std::nullopt, std::move(done));
+  });
+  EXPECT_TRUE(absl::IsNotFound(t.status()));
+  // only_before is honoured.
+  auto late = await<absl::StatusOr<Transition>>([&](Callback<absl::StatusOr<Transition>> done) {
+    w.orders.transition(o.order.id, OrderState::kPendingPayment, OrderState::kPaid,
+                        CancelReason::kNone, o.order.pay_before, o.order.pay_before,
+                        std::move(done));
+  });
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(late->applied);
+  EXPECT_EQ(late->order.state, OrderState::kPendingPayment);
+}
+
+}  // namespace
+}  // namespace seckill

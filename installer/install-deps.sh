@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages seckill needs to build and test, and only
+# those that are missing: a machine that has them all is left untouched (no
+# apt-get update, no network). redis-server is there for the Redis store
+# tests, which start their own instance.
+#
+#   installer/install-deps.sh           build + test dependencies
+#   installer/install-deps.sh --bench   also wrk and nginx, for bench/run-nginx-compare
+#   installer/install-deps.sh --check   only report what is missing (exit 1 if anything is)
+#
+# Runs as root; otherwise through sudo when it is available.
+set -euo pipefail
+
+packages=(
+  build-essential cmake g++ pkg-config
+  libboost-dev libboost-system-dev
+  libabsl-dev
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libhiredis-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  redis-server
+  curl
+)
+bench_packages=(wrk nginx-light)
+
+check_only=0
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=("${bench_packages[@]}") ;;
+    --check) check_only=1 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "install-deps: unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+is_installed() {
+  [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == installed ]]
+}
+
+missing=()
+for p in "${packages[@]}"; do
+  is_installed "$p" || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "install-deps: missing: ${missing[*]}" >&2
+if ((check_only)); then
+  exit 1
+fi
+
+as_root=()
+if ((EUID != 0)); then
+  if command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo)
+  else
+    echo "install-deps: not root and sudo is not available; install as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+"${as_root[@]}" apt-get update
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
+  apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,5 +1,8 @@
 #include "engine/store/memory/memory_delay_queue.h"
 
+#include <set>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -9,18 +12,20 @@ namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1000);
 
-TEST(MemoryDelayQueueTest, DeliversOnlyDueMessagesInDueOrder) {
+TEST(MemoryDelayQueueTest, DeliversOnlyDueMessages) {
   MemoryDelayQueue q;
   q.publish("late", kT0 + absl::Seconds(20));
   q.publish("early", kT0 + absl::Seconds(10));
   std::vector<Delivery> out;
   q.consume(kT0 + absl::Seconds(9), 10, absl::Seconds(30), out);
   EXPECT_TRUE(out.empty());
+  q.consume(kT0 + absl::Seconds(10), 10, absl::Seconds(30), out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].payload, "early");
+  EXPECT_EQ(out[0].attempts, 1);
   q.consume(kT0 + absl::Seconds(20), 10, absl::Seconds(30), out);
   ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0].payload, "early");
   EXPECT_EQ(out[1].payload, "late");
-  EXPECT_EQ(out[0].attempts, 1);
 }
 
 TEST(MemoryDelayQueueTest, UnacknowledgedMessagesComeBackAfterVisibility) {
@@ -52,6 +57,33 @@ TEST(MemoryDelayQueueTest, ConsumeHonoursMax) {
   EXPECT_EQ(out.size(), 3u);
   q.consume(kT0, 3, absl::Seconds(1), out);
   EXPECT_EQ(out.size(), 5u);
+}
+
+TEST(MemoryDelayQueueTest, ManyPublishersEveryMessageDeliveredOnce) {
+  MemoryDelayQueue q;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&q, t] {
+      for (int i = 0; i < 1000; ++i) {
+        q.publish(std::to_string(t * 1000 + i), kT0 + absl::Milliseconds(i));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(q.pending(), 4000u);
+  std::vector<Delivery> out;
+  q.consume(kT0 + absl::Seconds(1), 10000, absl::Seconds(30), out);
+  ASSERT_EQ(out.size(), 4000u);
+  std::set<std::string> payloads;
+  for (const Delivery& d : out) {
+    payloads.insert(d.payload);
+    q.ack(d.id);
+  }
+  EXPECT_EQ(payloads.size(), 4000u);
+  EXPECT_EQ(q.pending(), 0u);
+  q.ack("garbage");
+  q.ack("99.1");
+  EXPECT_EQ(q.pending(), 0u);
 }
 
 }  // namespace

@@ -21,10 +21,12 @@ struct ServerOptions {
   uint16_t port = 8080;            // 0: pick a free port (see Server::port())
   int threads = 2;                 // one io_context (and acceptor, SO_REUSEPORT) per thread
   size_t max_connections = 10000;  // beyond this, new connections are closed at once
-  absl::Duration header_timeout = absl::Seconds(10);  // to receive a whole request head
-  absl::Duration idle_timeout = absl::Seconds(60);    // keep-alive between requests
-  size_t max_header_bytes = 8 * 1024;                 // larger: 431
-  size_t max_body_bytes = 16 * 1024;                  // larger: 413
+  // To receive a whole request (head and body) once its first byte arrived.
+  absl::Duration header_timeout = absl::Seconds(10);
+  // Keep-alive between requests; also how long a client may take to read an answer.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  size_t max_header_bytes = 8 * 1024;  // larger: 431
+  size_t max_body_bytes = 16 * 1024;   // larger: 413
 };
 
 // What the shopper API calls into. All references must outlive the Server.
@@ -40,12 +42,13 @@ struct ShopperApiDeps {
 };
 
 // The shopper HTTP edge (Boost.Beast): parses requests, calls the core,
-// formats JSON. Thread-safe start/stop; stop() is idempotent.
+// formats JSON. Thread-safe start/stop; stop() is idempotent and must not be
+// called from a core callback running on a worker thread (it joins them).
+// Core completions that arrive after stop() are dropped.
 class Server {
  public:
   // Binds the listening sockets; fails (e.g. address in use) without starting.
-  static absl::StatusOr<std::unique_ptr<Server>> create(ServerOptions options,
-                                                        ShopperApiDeps deps);
+  static absl::StatusOr<std::unique_ptr<Server>> create(ServerOptions options, ShopperApiDeps deps);
   virtual ~Server() = default;
 
   // The bound port (useful with port 0).

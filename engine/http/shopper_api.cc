@@ -1,0 +1,304 @@
+#include "engine/http/shopper_api.h"
+
+#include <atomic>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "engine/core/sale.h"
+#include "engine/http/json_format.h"
+#include "nlohmann/json.hpp"
+
+namespace seckill::http {
+namespace {
+
+void answerError(Exchange& ex, int status, std::string_view error, std::string_view message = {}) {
+  Response& res = ex.response();
+  res.status = status;
+  res.body.clear();
+  appendErrorJson(res.body, error, message);
+  ex.finish();
+}
+
+bool validUser(const Request& req) { return req.user_id_count == 1 && isValidId(req.user_id); }
+
+bool isBlank(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+// True iff `s` is an empty JSON object, "{}" give or take whitespace: the
+// common body, answered without building a DOM.
+bool isEmptyObject(std::string_view s) {
+  const size_t open = s.find_first_not_of(" \t\r\n");
+  if (open == std::string_view::npos || s[open] != '{') return false;
+  const size_t close = s.find_first_not_of(" \t\r\n", open + 1);
+  return close != std::string_view::npos && s[close] == '}' && isBlank(s.substr(close + 1));
+}
+
+// Reads the optional JSON object body of an order: {"token": "..."}. Returns
+// false after answering 400 when the body is not usable.
+bool parseOrderBody(Exchange& ex) {
+  Request& req = ex.request();
+  req.body_token.clear();
+  if (isBlank(req.body) || isEmptyObject(req.body)) return true;
+  nlohmann::json doc = nlohmann::json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    answerError(ex, 400, "malformed_json", "the body must be a JSON object");
+    return false;
+  }
+  auto it = doc.find("token");
+  if (it == doc.end() || it->is_null()) return true;
+  if (!it->is_string()) {
+    answerError(ex, 400, "malformed_json", "\"token\" must be a string");
+    return false;
+  }
+  req.body_token = it->get_ref<const std::string&>();
+  return true;
+}
+
+// Formats the answer of pay / cancel / get: the order now, or the error.
+void answerOrderReply(Exchange& ex, const OrderReply& r) {
+  Response& res = ex.response();
+  if (r.outcome == Outcome::kOk) {
+    res.status = 200;
+    appendOrderJson(res.body, r.order);
+  } else {
+    answerOutcome(res, r.outcome);
+  }
+  ex.finish();
+}
+
+// Collects the stock of every sale for /metrics (the store answers
+// asynchronously), then finishes the exchange.
+struct StockGather {
+  std::shared_ptr<Exchange> ex;
+  const SaleCatalog* catalog = nullptr;
+  std::vector<std::optional<int64_t>> left;
+  std::atomic<size_t> pending{0};
+
+  void arrive() {
+    if (pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    std::string& out = ex->response().body;
+    appendStockLeftHeader(out);
+    const auto& sales = catalog->all();
+    for (size_t i = 0; i < sales.size(); ++i) {
+      if (left[i]) appendStockLeftSample(out, sales[i]->spec.id, *left[i]);
+    }
+    ex->finish();
+  }
+};
+
+}  // namespace
+
+void Request::clear() {
+  method = Method::kOther;
+  version = 11;
+  target.clear();
+  user_id.clear();
+  user_id_count = 0;
+  idempotency_key.clear();
+  has_idempotency_key = false;
+  body.clear();
+  body_token.clear();
+}
+
+void Response::clear() {
+  route = Route::kOther;
+  status = 200;
+  content_type = ContentType::kJson;
+  body.clear();
+  allow = {};
+  retry_after = false;
+  replayed = false;
+  close = false;
+}
+
+void answerOutcome(Response& res, Outcome outcome) {
+  res.status = outcomeHttpStatus(outcome);
+  res.body.clear();
+  appendErrorJson(res.body, outcomeError(outcome));
+  if (res.status == 503) res.retry_after = true;
+}
+
+void ShopperApi::answerParseError(Response& res, int status) {
+  res.route = Route::kOther;
+  res.status = status;
+  res.body.clear();
+  res.close = true;
+  switch (status) {
+    case 413:
+      appendErrorJson(res.body, "body_too_large");
+      break;
+    case 431:
+      appendErrorJson(res.body, "headers_too_large");
+      break;
+    default:
+      res.status = 400;
+      appendErrorJson(res.body, "bad_request", "malformed HTTP request");
+  }
+}
+
+Outcome ShopperApi::admitOrder(const Request& /*req*/, std::string_view /*sale_id*/) {
+  return Outcome::kOk;
+}
+
+void ShopperApi::handle(std::shared_ptr<Exchange> ex) {
+  Request& req = ex->request();
+  Response& res = ex->response();
+  const RouteMatch m = matchRoute(req.method, req.target);
+  res.route = m.route;
+  if (m.status == RouteMatch::Status::kNotFound) return answerError(*ex, 404, "not_found");
+  if (m.status == RouteMatch::Status::kMethodNotAllowed) {
+    res.allow = m.allow;
+    return answerError(*ex, 405, "method_not_allowed");
+  }
+
+  switch (m.route) {
+    case Route::kHealthz:
+      res.status = 200;
+      res.body.assign("{\"status\":\"ok\"}");
+      ex->finish();
+      return;
+
+    case Route::kMetrics:
+      return handleMetrics(std::move(ex));
+
+    case Route::kSale:
+      if (!isValidId(m.id)) return answerError(*ex, 404, "unknown_sale");
+      deps_.sales.describe(m.id, [ex = std::move(ex)](SaleReply r) mutable {
+        Response& res = ex->response();
+        if (r.outcome == Outcome::kOk && r.sale != nullptr) {
+          res.status = 200;
+          appendSaleJson(res.body, *r.sale, r.stock_left, r.state);
+        } else {
+          answerOutcome(res, r.outcome == Outcome::kOk ? Outcome::kUnavailable : r.outcome);
+        }
+        ex->finish();
+      });
+      return;
+
+    case Route::kToken:
+      if (!validUser(req)) return answerError(*ex, 400, "invalid_user_id");
+      if (!isValidId(m.id)) return answerError(*ex, 404, "unknown_sale");
+      deps_.sales.issueToken(m.id, req.user_id, [ex = std::move(ex)](TokenReply r) mutable {
+        Response& res = ex->response();
+        if (r.outcome == Outcome::kOk) {
+          res.status = 200;
+          appendTokenJson(res.body, r.token, r.ttl);
+        } else {
+          answerOutcome(res, r.outcome);
+        }
+        ex->finish();
+      });
+      return;
+
+    case Route::kOrder:
+      return handleOrder(std::move(ex), m.id);
+
+    case Route::kPay:
+    case Route::kCancel:
+    case Route::kGetOrder: {
+      if (!validUser(req)) return answerError(*ex, 400, "invalid_user_id");
+      if (!isValidId(m.id)) return answerError(*ex, 404, "unknown_order");
+      auto done = [ex = std::move(ex)](OrderReply r) mutable { answerOrderReply(*ex, r); };
+      if (m.route == Route::kPay) {
+        deps_.orders.pay(m.id, req.user_id, std::move(done));
+      } else if (m.route == Route::kCancel) {
+        deps_.orders.cancel(m.id, req.user_id, std::move(done));
+      } else {
+        deps_.orders.get(m.id, req.user_id, std::move(done));
+      }
+      return;
+    }
+
+    case Route::kOther:
+      break;
+  }
+  answerError(*ex, 404, "not_found");
+}
+
+void ShopperApi::handleOrder(std::shared_ptr<Exchange> ex, std::string_view sale_id) {
+  Request& req = ex->request();
+  if (!validUser(req)) return answerError(*ex, 400, "invalid_user_id");
+  if (!isValidId(sale_id)) return answerError(*ex, 404, "unknown_sale");
+  if (Outcome admitted = admitOrder(req, sale_id); admitted != Outcome::kOk) {
+    answerOutcome(ex->response(), admitted);
+    return ex->finish();
+  }
+  if (!parseOrderBody(*ex)) return;
+  // The Idempotency-Key header wins over a token in the body.
+  std::string_view token = req.has_idempotency_key ? std::string_view(req.idempotency_key)
+                                                   : std::string_view(req.body_token);
+  deps_.sales.placeOrder(sale_id, req.user_id, token, [ex = std::move(ex)](OrderReply r) mutable {
+    Response& res = ex->response();
+    if (r.outcome == Outcome::kCreated || (r.outcome == Outcome::kOk && !r.order.id.empty())) {
+      res.status = 201;
+      appendCreatedOrderJson(res.body, r.order);
+    } else {
+      answerOutcome(res, r.outcome);
+    }
+    res.replayed = r.replayed;
+    ex->finish();
+  });
+}
+
+void ShopperApi::handleMetrics(std::shared_ptr<Exchange> ex) {
+  Response& res = ex->response();
+  res.status = 200;
+  res.content_type = ContentType::kPrometheus;
+  metrics_.appendPrometheus(res.body);
+  appendOrderMetrics(res.body, deps_.repository.counts());
+  if (deps_.extra_metrics) deps_.extra_metrics(res.body);
+
+  const auto& sales = deps_.catalog.all();
+  auto gather = std::make_shared<StockGather>();
+  gather->ex = std::move(ex);
+  gather->catalog = &deps_.catalog;
+  gather->left.resize(sales.size());
+  gather->pending.store(sales.size() + 1, std::memory_order_relaxed);
+  for (size_t i = 0; i < sales.size(); ++i) {
+    deps_.store.stockLeft(sales[i]->spec.id, [gather, i](absl::StatusOr<int64_t> left) {
+      if (left.ok()) gather->left[i] = *left;
+      gather->arrive();
+    });
+  }
+  gather->arrive();
+}
+
+std::string_view reasonPhrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 410:
+      return "Gone";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+  }
+  return "Unknown";
+}
+
+}  // namespace seckill::http

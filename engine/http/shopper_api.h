@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/core/outcome.h"
+#include "engine/http/metrics.h"
+#include "engine/http/router.h"
+#include "engine/http/server.h"
+
+namespace seckill::http {
+
+// A parsed request, as the server hands it to the API. The server reuses one
+// per connection (clear() keeps the capacity), so the hot path allocates nothing.
+struct Request {
+  Method method = Method::kOther;
+  int version = 11;             // 10 or 11
+  std::string target;           // origin-form, as received
+  std::string user_id;          // X-User-Id
+  int user_id_count = 0;        // how many X-User-Id headers came (more than one is invalid)
+  std::string idempotency_key;  // Idempotency-Key
+  bool has_idempotency_key = false;
+  std::string body;
+  std::string body_token;  // scratch for the API: the token found in the body
+
+  void clear();
+};
+
+enum class ContentType : uint8_t { kJson, kPrometheus };
+
+// The answer the API builds; the server serializes it. Reused like Request.
+struct Response {
+  Route route = Route::kOther;  // the metrics label
+  int status = 200;
+  ContentType content_type = ContentType::kJson;
+  std::string body;
+  std::string_view allow;    // non-empty: an Allow header (405)
+  bool retry_after = false;  // Retry-After: 1 (503)
+  bool replayed = false;     // Idempotent-Replayed: true
+  bool close = false;        // close the connection after this answer
+
+  void clear();
+};
+
+// One request/response exchange, implemented by the server's connection (and
+// by a fake in tests). The API reads request(), fills response(), then calls
+// finish() exactly once, from any thread; it touches neither afterwards.
+class Exchange {
+ public:
+  virtual ~Exchange() = default;
+  virtual Request& request() = 0;
+  virtual Response& response() = 0;
+  virtual void finish() = 0;
+};
+
+// The shopper API: route, validate, call the core, format. No business rules
+// live here. Thread-safe (stateless apart from the dependencies it calls).
+class ShopperApi {
+ public:
+  ShopperApi(ShopperApiDeps deps, HttpMetrics& metrics)
+      : deps_(std::move(deps)), metrics_(metrics) {}
+  ShopperApi(const ShopperApi&) = delete;
+  ShopperApi& operator=(const ShopperApi&) = delete;
+
+  // Answers the exchange's request (inline or later, from a core callback).
+  void handle(std::shared_ptr<Exchange> ex);
+
+  // Fills `res` with the answer to a request the server could not parse:
+  // `status` is 400, 413 or 431. The connection is closed after it.
+  static void answerParseError(Response& res, int status);
+
+ private:
+  // The admission step in front of the order endpoint: the place where the
+  // rate limiter (429 kRateLimited) and the circuit breaker (503 kCircuitOpen)
+  // plug in. kOk lets the attempt through to the core.
+  Outcome admitOrder(const Request& req, std::string_view sale_id);
+
+  void handleOrder(std::shared_ptr<Exchange> ex, std::string_view sale_id);
+  void handleMetrics(std::shared_ptr<Exchange> ex);
+
+  ShopperApiDeps deps_;
+  HttpMetrics& metrics_;
+};
+
+// Fills `res` with the error answer of `outcome` (status, {"error":...},
+// Retry-After on 503).
+void answerOutcome(Response& res, Outcome outcome);
+
+// The reason phrase of a status code ("Created"); "Unknown" if unknown.
+std::string_view reasonPhrase(int status);
+
+}  // namespace seckill::http

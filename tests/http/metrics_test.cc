@@ -1,0 +1,152 @@
+#include "engine/http/metrics.h"
+
+#include <sstream>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace seckill::http {
+namespace {
+
+// True iff `line` is `name{label="value",...} number` or `name number`.
+bool isSample(std::string_view line) {
+  size_t i = 0;
+  auto nameChar = [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; };
+  while (i < line.size() && nameChar(line[i])) ++i;
+  if (i == 0) return false;
+  if (i < line.size() && line[i] == '{') {
+    ++i;
+    for (;;) {
+      size_t start = i;
+      while (i < line.size() && nameChar(line[i])) ++i;
+      if (i == start || line.substr(i, 2) != "=\"") return false;
+      i += 2;
+      while (i < line.size() && line[i] != '"' && line[i] != '\\') ++i;
+      if (i >= line.size()) return false;
+      ++i;  // closing quote
+      if (i < line.size() && line[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i >= line.size() || line[i] != '}') return false;
+      ++i;
+      break;
+    }
+  }
+  if (i >= line.size() || line[i] != ' ') return false;
+  std::string_view value = line.substr(i + 1);
+  if (value.starts_with("-")) value.remove_prefix(1);
+  if (value.empty() || value.front() == '.' || value.back() == '.') return false;
+  return value.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+
+// Every line is a HELP or TYPE comment or a sample; the text ends with a newline.
+void expectPrometheusShape(const std::string& text) {
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("# HELP ") || line.starts_with("# TYPE ")) continue;
+    EXPECT_TRUE(isSample(line)) << "bad line: " << line;
+  }
+  EXPECT_TRUE(text.ends_with("\n"));
+}
+
+TEST(MetricsTest, CountsRequestsByRouteAndCode) {
+  HttpMetrics m;
+  m.recordRequest(Route::kOrder, 201, 40);
+  m.recordRequest(Route::kOrder, 201, 120);
+  m.recordRequest(Route::kOrder, 410, 3000);
+  m.recordRequest(Route::kOther, 418, 1);  // unknown codes count as 500
+  EXPECT_EQ(m.requests(Route::kOrder, 201), 2u);
+  EXPECT_EQ(m.requests(Route::kOrder, 410), 1u);
+  EXPECT_EQ(m.requests(Route::kOther, 500), 1u);
+
+  std::string text;
+  m.appendPrometheus(text);
+  expectPrometheusShape(text);
+  EXPECT_NE(text.find("# TYPE seckill_http_requests_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("seckill_http_requests_total{route=\"order\",code=\"201\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("seckill_http_requests_total{route=\"order\",code=\"410\"} 1\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("code=\"200\""), std::string::npos) << "zero series are left out";
+}
+
+TEST(MetricsTest, HistogramIsCumulative) {
+  HttpMetrics m;
+  m.recordRequest(Route::kSale, 200, 40);         // <= 50us
+  m.recordRequest(Route::kSale, 200, 120);        // <= 250us
+  m.recordRequest(Route::kSale, 200, 5'000'000);  // +Inf
+  std::string text;
+  m.appendPrometheus(text);
+  EXPECT_NE(text.find("# TYPE seckill_http_request_duration_seconds histogram\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("seckill_http_request_duration_seconds_bucket{le=\"0.00005\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("seckill_http_request_duration_seconds_bucket{le=\"0.0001\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("seckill_http_request_duration_seconds_bucket{le=\"0.00025\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("seckill_http_request_duration_seconds_bucket{le=\"1\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("seckill_http_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("seckill_http_request_duration_seconds_count 3\n"), std::string::npos);
+  EXPECT_NE(text.find("seckill_http_request_duration_seconds_sum 5.00016\n"), std::string::npos);
+}
+
+TEST(MetricsTest, ConnectionGauge) {
+  HttpMetrics m;
+  m.connectionOpened();
+  m.connectionOpened();
+  m.connectionClosed();
+  std::string text;
+  m.appendPrometheus(text);
+  EXPECT_NE(text.find("# TYPE seckill_http_connections gauge\nseckill_http_connections 1\n"),
+            std::string::npos);
+}
+
+TEST(MetricsTest, OrdersAndStock) {
+  std::string text;
+  appendOrderMetrics(text, OrderCounts{.pending_payment = 3, .paid = 2, .cancelled = 1});
+  appendStockLeftHeader(text);
+  appendStockLeftSample(text, "phone-drop", 997);
+  appendStockLeftSample(text, "we\"ird\\", 0);
+  expectPrometheusShape(text.substr(0, text.find("seckill_stock_left{sale=\"we")));
+  EXPECT_NE(text.find("seckill_orders{state=\"pending_payment\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("seckill_orders{state=\"paid\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("seckill_orders{state=\"cancelled\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE seckill_stock_left gauge\n"), std::string::npos);
+  EXPECT_NE(text.find("seckill_stock_left{sale=\"phone-drop\"} 997\n"), std::string::npos);
+  EXPECT_NE(text.find("seckill_stock_left{sale=\"we\\\"ird\\\\\"} 0\n"), std::string::npos);
+}
+
+TEST(MetricsTest, MicrosAsSeconds) {
+  auto fmt = [](uint64_t us) {
+    std::string s;
+    appendMicrosAsSeconds(s, us);
+    return s;
+  };
+  EXPECT_EQ(fmt(0), "0");
+  EXPECT_EQ(fmt(50), "0.00005");
+  EXPECT_EQ(fmt(250000), "0.25");
+  EXPECT_EQ(fmt(1000000), "1");
+  EXPECT_EQ(fmt(12345678), "12.345678");
+}
+
+TEST(MetricsTest, ShardedAcrossThreads) {
+  HttpMetrics m;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&m] {
+      for (int i = 0; i < 10000; ++i) m.recordRequest(Route::kOrder, 201, 10);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(m.requests(Route::kOrder, 201), 40000u);
+}
+
+}  // namespace
+}  // namespace seckill::http

@@ -1,0 +1,781 @@
+#include "engine/app/config.h"
+
+#include <arpa/inet.h>
+#include <toml++/toml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <optional>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "engine/core/strings.h"
+
+namespace seckill::app {
+namespace {
+
+constexpr int64_t kMaxThreads = 1024;
+constexpr int64_t kMaxMessageBytes = int64_t{64} << 20;  // 64 MiB
+constexpr size_t kMaxReportedErrors = 50;
+
+// The problems found in one config source, each tied to a line. Collected
+// rather than returned at the first one, so a single --check shows them all.
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string_view source) : source_(source) {}
+
+  void error(int64_t line, std::string message) { errors_.push_back({line, std::move(message)}); }
+  bool ok() const { return errors_.empty(); }
+  size_t count() const { return errors_.size(); }
+  std::string_view source() const { return source_; }
+
+  // One "source:line: message" line per problem, sorted by line.
+  absl::Status status() const {
+    std::vector<Entry> sorted = errors_;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const Entry& a, const Entry& b) { return a.line < b.line; });
+    std::vector<std::string> lines;
+    for (const Entry& e : sorted) {
+      if (lines.size() == kMaxReportedErrors) {
+        lines.push_back(absl::StrCat(source_, ": ... and ", sorted.size() - kMaxReportedErrors,
+                                     " more errors"));
+        break;
+      }
+      lines.push_back(absl::StrCat(source_, ":", e.line, ": ", e.message));
+    }
+    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
+  }
+
+ private:
+  struct Entry {
+    int64_t line;
+    std::string message;
+  };
+  std::string source_;
+  std::vector<Entry> errors_;
+};
+
+int64_t lineOf(const toml::node& n) { return n.source().begin.line; }
+
+std::string_view typeName(toml::node_type t) {
+  switch (t) {
+    case toml::node_type::none:
+      return "nothing";
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+  }
+  return "something else";
+}
+
+// Reads the keys of one TOML table and records every key it was asked about,
+// so finish() can report the others as unknown. Getters return nullopt when
+// the key is absent or its value is wrong (the problem is then recorded).
+//
+// Names in messages: a dotted table reads "http.threads must be >= 1" and
+// "unknown key http.foo"; a labelled one (an array element such as a sale)
+// reads `sale "x": stock must be >= 0` and `sale "x": unknown key "foo"`.
+class TableReader {
+ public:
+  static TableReader dotted(Diagnostics& diag, const toml::table& table, std::string path) {
+    return TableReader(diag, table, path.empty() ? "" : path + ".", true);
+  }
+  static TableReader labelled(Diagnostics& diag, const toml::table& table, std::string label) {
+    return TableReader(diag, table, absl::StrCat(label, ": "), false);
+  }
+
+  // Renames a labelled reader (a sale's label is known once its id is read).
+  void relabel(std::string_view label) { prefix_ = absl::StrCat(av(label), ": "); }
+
+  // The line of the table itself (its [header], or its first key).
+  int64_t tableLine() const { return lineOf(table_); }
+  // The line of `key`'s value, or tableLine() when absent.
+  int64_t line(std::string_view key) const {
+    const toml::node* n = table_.get(key);
+    return n ? lineOf(*n) : tableLine();
+  }
+  const toml::table& table() const { return table_; }
+
+  // The raw value of `key` (nullptr when absent), marking it known.
+  const toml::node* take(std::string_view key) {
+    known_.insert(std::string(key));
+    return table_.get(key);
+  }
+
+  // Records "missing required key" and returns false when `key` is absent.
+  bool require(std::string_view key) {
+    if (table_.contains(key)) return true;
+    diag_.error(tableLine(), dotted_
+                                 ? absl::StrCat("missing required key ", prefix_, av(key))
+                                 : absl::StrCat(prefix_, "missing required key \"", av(key), "\""));
+    return false;
+  }
+
+  // Records a problem with `key`'s value at its line: "<name> <predicate>".
+  void invalid(std::string_view key, std::string_view predicate) {
+    diag_.error(line(key), absl::StrCat(name(key), " ", av(predicate)));
+  }
+  // Records a problem with `key`'s value at its line: "<name>: <message>".
+  std::nullopt_t invalid(std::string_view key, const absl::Status& s) {
+    diag_.error(line(key), absl::StrCat(name(key), ": ", s.message()));
+    return std::nullopt;
+  }
+
+  std::optional<std::string> string(std::string_view key) {
+    const toml::node* n = take(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) return typeError(*n, key, "a string");
+    return std::string(n->as_string()->get());
+  }
+
+  std::optional<bool> boolean(std::string_view key) {
+    const toml::node* n = take(key);
+    if (!n) return std::nullopt;
+    if (!n->is_boolean()) return typeError(*n, key, "a boolean (true or false)");
+    return n->as_boolean()->get();
+  }
+
+  std::optional<int64_t> integer(std::string_view key, int64_t min,
+                                 int64_t max = std::numeric_limits<int64_t>::max()) {
+    const toml::node* n = take(key);
+    if (!n) return std::nullopt;
+    if (!n->is_integer()) return typeError(*n, key, "an integer");
+    int64_t v = n->as_integer()->get();
+    if (v < min) {
+      invalid(key, absl::StrCat("must be >= ", min));
+      return std::nullopt;
+    }
+    if (v > max) {
+      invalid(key, absl::StrCat("must be <= ", max));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<double> number(std::string_view key, double min, double max) {
+    const toml::node* n = take(key);
+    if (!n) return std::nullopt;
+    double v;
+    if (n->is_integer()) {
+      v = static_cast<double>(n->as_integer()->get());
+    } else if (n->is_floating_point()) {
+      v = n->as_floating_point()->get();
+    } else {
+      return typeError(*n, key, "a number");
+    }
+    if (!(v >= min && v <= max)) {
+      invalid(key, absl::StrCat("must be between ", min, " and ", max));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<absl::Duration> duration(std::string_view key) {
+    const toml::node* n = take(key);
+    if (!n) return std::nullopt;
+    if (!n->is_string()) return typeError(*n, key, "a duration string such as \"15m\"");
+    absl::StatusOr<absl::Duration> d = parsePositiveDuration(n->as_string()->get());
+    if (!d.ok()) return invalid(key, d.status());
+    return *d;
+  }
+
+  // An RFC 3339 string or a TOML offset date-time.
+  std::optional<absl::Time> time(std::string_view key) {
+    const toml::node* n = take(key);
+    if (!n) return std::nullopt;
+    if (n->is_string()) {
+      absl::StatusOr<absl::Time> t = parseRfc3339(n->as_string()->get());
+      if (!t.ok()) return invalid(key, t.status());
+      return *t;
+    }
+    if (n->is_date_time()) {
+      const toml::date_time& dt = n->as_date_time()->get();
+      if (!dt.offset) {
+        invalid(key, "needs a UTC offset (e.g. 2026-11-28T10:00:00Z)");
+        return std::nullopt;
+      }
+      absl::CivilSecond civil(dt.date.year, dt.date.month, dt.date.day, dt.time.hour,
+                              dt.time.minute, dt.time.second);
+      return absl::FromCivil(civil, absl::FixedTimeZone(dt.offset->minutes * 60)) +
+             absl::Nanoseconds(dt.time.nanosecond);
+    }
+    return typeError(*n, key, "an RFC 3339 date-time with offset such as \"2026-11-28T10:00:00Z\"");
+  }
+
+  // A sub-table (nullptr when absent or not a table).
+  const toml::table* subTable(std::string_view key) {
+    const toml::node* n = take(key);
+    if (!n) return nullptr;
+    if (!n->is_table()) {
+      typeError(*n, key, absl::StrCat("a table ([", prefix_, av(key), "])"));
+      return nullptr;
+    }
+    return n->as_table();
+  }
+
+  // The elements of an array of tables ([[key]]); empty when absent or wrong.
+  std::vector<const toml::table*> arrayOfTables(std::string_view key) {
+    std::vector<const toml::table*> out;
+    const toml::node* n = take(key);
+    if (!n) return out;
+    if (!n->is_array_of_tables()) {
+      typeError(*n, key, absl::StrCat("an array of tables ([[", prefix_, av(key), "]])"));
+      return out;
+    }
+    for (const toml::node& e : *n->as_array()) out.push_back(e.as_table());
+    return out;
+  }
+
+  // Reports every key nobody asked about.
+  void finish() {
+    for (auto&& [k, v] : table_) {
+      if (known_.contains(av(k.str()))) continue;
+      std::string what;
+      if (!dotted_) {
+        what = absl::StrCat(prefix_, "unknown key \"", av(k.str()), "\"");
+      } else if (v.is_table()) {
+        what = absl::StrCat("unknown table [", prefix_, av(k.str()), "]");
+      } else if (v.is_array_of_tables()) {
+        what = absl::StrCat("unknown table [[", prefix_, av(k.str()), "]]");
+      } else {
+        what = absl::StrCat("unknown key ", prefix_, av(k.str()));
+      }
+      diag_.error(lineOf(v), std::move(what));
+    }
+  }
+
+ private:
+  TableReader(Diagnostics& diag, const toml::table& table, std::string prefix, bool dotted)
+      : diag_(diag), table_(table), prefix_(std::move(prefix)), dotted_(dotted) {}
+
+  std::string name(std::string_view key) const { return absl::StrCat(prefix_, av(key)); }
+
+  std::nullopt_t typeError(const toml::node& n, std::string_view key, std::string_view expected) {
+    diag_.error(lineOf(n), absl::StrCat(name(key), " must be ", av(expected), ", not ",
+                                        av(typeName(n.type()))));
+    return std::nullopt;
+  }
+
+  Diagnostics& diag_;
+  const toml::table& table_;
+  std::string prefix_;
+  bool dotted_;
+  absl::flat_hash_set<std::string> known_;
+};
+
+void parseHttp(TableReader& r, http::ServerOptions& out) {
+  if (auto v = r.string("listen")) {
+    absl::StatusOr<ListenAddress> addr = parseListenAddress(*v);
+    if (addr.ok()) {
+      out.host = addr->host;
+      out.port = addr->port;
+    } else {
+      r.invalid("listen", addr.status());
+    }
+  }
+  if (auto v = r.integer("threads", 1, kMaxThreads)) out.threads = static_cast<int>(*v);
+  if (auto v = r.integer("max_connections", 1)) out.max_connections = static_cast<size_t>(*v);
+  if (auto v = r.duration("header_timeout")) out.header_timeout = *v;
+  if (auto v = r.duration("idle_timeout")) out.idle_timeout = *v;
+  if (auto v = r.integer("max_header_bytes", 1, kMaxMessageBytes)) {
+    out.max_header_bytes = static_cast<size_t>(*v);
+  }
+  if (auto v = r.integer("max_body_bytes", 1, kMaxMessageBytes)) {
+    out.max_body_bytes = static_cast<size_t>(*v);
+  }
+}
+
+void parseOrders(TableReader& r, OrdersConfig& out) {
+  if (auto v = r.duration("cancel_poll")) out.cancel_poll = *v;
+}
+
+// The line a SaleSpec::validate() message is about: the sale key it names
+// first (as a whole word), else the sale's header.
+int64_t lineForMessage(const TableReader& r, std::string_view message) {
+  size_t best = std::string_view::npos;
+  int64_t line = r.tableLine();
+  auto isWordChar = [](char c) { return absl::ascii_isalnum(c) || c == '_'; };
+  for (auto&& [k, v] : r.table()) {
+    std::string_view key = k.str();
+    for (size_t pos = message.find(key); pos != std::string_view::npos;
+         pos = message.find(key, pos + 1)) {
+      bool starts = pos == 0 || !isWordChar(message[pos - 1]);
+      bool ends = pos + key.size() == message.size() || !isWordChar(message[pos + key.size()]);
+      if (starts && ends) {
+        if (pos < best) {
+          best = pos;
+          line = lineOf(v);
+        }
+        break;
+      }
+    }
+  }
+  return line;
+}
+
+// Parses the [[sale]] tables, remembering ids to report duplicates.
+class SaleParser {
+ public:
+  explicit SaleParser(Diagnostics& diag) : diag_(diag) {}
+
+  void parse(const toml::table& table, std::vector<SaleSpec>& out) {
+    ++index_;
+    TableReader r = TableReader::labelled(diag_, table, absl::StrCat("sale #", index_));
+    const size_t errors_before = diag_.count();
+    SaleSpec spec;
+
+    r.require("id");
+    if (auto id = r.string("id")) {
+      spec.id = *id;
+      r.relabel(absl::StrCat("sale \"", spec.id, "\""));
+      if (!isValidId(spec.id)) {
+        r.invalid("id", "must be 1-64 chars of [A-Za-z0-9_-]");
+      } else if (auto [it, inserted] = first_line_.emplace(spec.id, r.line("id")); !inserted) {
+        diag_.error(r.line("id"),
+                    absl::StrCat("duplicate sale id \"", spec.id, "\" (first defined at ",
+                                 av(diag_.source()), ":", it->second, ")"));
+      }
+    }
+    spec.name = r.string("name").value_or(spec.id);
+    r.require("stock");
+    if (auto v = r.integer("stock", 0)) spec.stock = *v;
+    spec.opens_at = r.time("opens_at");
+    spec.closes_at = r.time("closes_at");
+    if (auto v = r.duration("pay_timeout")) spec.pay_timeout = *v;
+    if (auto v = r.duration("dedup_ttl")) spec.dedup_ttl = *v;
+    if (auto v = r.duration("token_ttl")) spec.token_ttl = *v;
+    if (auto v = r.boolean("require_token")) spec.require_token = *v;
+    if (auto v = r.string("strategy")) {
+      absl::StatusOr<StockStrategy> s = parseStockStrategy(*v);
+      if (s.ok()) {
+        spec.strategy = *s;
+      } else {
+        r.invalid("strategy", s.status());
+      }
+    }
+    r.finish();
+
+    // The core has the last word on what a servable sale is; its message is
+    // pinned to the line of the key it names.
+    if (diag_.count() == errors_before) {
+      if (absl::Status s = spec.validate(); !s.ok()) {
+        absl::string_view message = s.message();
+        absl::ConsumePrefix(&message, absl::StrCat("sale ", spec.id, ": "));
+        diag_.error(lineForMessage(r, std::string_view(message.data(), message.size())),
+                    absl::StrCat("sale \"", spec.id, "\": ", message));
+      }
+    }
+    out.push_back(std::move(spec));
+  }
+
+ private:
+  Diagnostics& diag_;
+  int index_ = 0;
+  absl::flat_hash_map<std::string, int64_t> first_line_;
+};
+
+// Parses the [[rule]] tables; the set is validated whole afterwards.
+void parseRule(Diagnostics& diag, const toml::table& table, int index,
+               std::vector<ratelimit::RuleSpec>& out) {
+  TableReader r = TableReader::labelled(diag, table, absl::StrCat("rule #", index));
+  const size_t errors_before = diag.count();
+  ratelimit::RuleSpec spec;
+  spec.line = static_cast<int>(r.tableLine());
+  r.require("path");
+  if (auto v = r.string("path")) {
+    spec.path = *v;
+    r.relabel(absl::StrCat("rule #", index, " \"", spec.path, "\""));
+  }
+  if (auto v = r.string("method")) {
+    std::string m = absl::AsciiStrToUpper(*v);
+    if (m.empty() || !std::all_of(m.begin(), m.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      r.invalid("method", "must be an HTTP method such as \"POST\"");
+    } else {
+      spec.method = m;
+    }
+  }
+  if (auto v = r.string("scope")) {
+    absl::StatusOr<ratelimit::Scope> scope = ratelimit::parseScope(*v);
+    if (scope.ok()) {
+      spec.scope = scope->kind;
+      spec.header = scope->header;
+    } else {
+      r.invalid("scope", scope.status());
+    }
+  }
+  if (auto v = r.string("algorithm")) {
+    absl::StatusOr<ratelimit::Algorithm> a = ratelimit::parseAlgorithm(*v);
+    if (a.ok()) {
+      spec.algorithm = *a;
+    } else {
+      r.invalid("algorithm", a.status());
+    }
+  }
+  r.require("rate");
+  // Ranges are the core's to judge (validateRules names the rule and its line).
+  constexpr int64_t kAny = std::numeric_limits<int64_t>::min();
+  if (auto v = r.integer("rate", kAny)) spec.rate = *v;
+  if (auto v = r.string("per")) {
+    absl::StatusOr<absl::Duration> per = ratelimit::parsePer(*v);
+    if (per.ok()) {
+      spec.per = *per;
+    } else {
+      r.invalid("per", per.status());
+    }
+  }
+  if (auto v = r.integer("burst", kAny)) spec.burst = *v;
+  if (auto v = r.integer("queue", kAny)) spec.queue = *v;
+  if (auto v = r.duration("warmup")) spec.warmup = *v;
+  if (auto v = r.string("on_limit")) {
+    absl::StatusOr<ratelimit::OnLimit> o = ratelimit::parseOnLimit(*v);
+    if (o.ok()) {
+      spec.on_limit = *o;
+    } else {
+      r.invalid("on_limit", o.status());
+    }
+  }
+  if (auto v = r.duration("max_wait")) spec.max_wait = *v;
+  r.finish();
+  if (diag.count() == errors_before) out.push_back(std::move(spec));
+}
+
+void parseOverride(Diagnostics& diag, const toml::table& table, int index,
+                   std::vector<ratelimit::Override>& out) {
+  TableReader r = TableReader::labelled(diag, table, absl::StrCat("override #", index));
+  ratelimit::Override o;
+  r.require("prefix");
+  if (auto v = r.string("prefix")) {
+    if (v->empty() || (*v)[0] != '/') {
+      r.invalid("prefix", "must start with '/' (\"/\" covers every path)");
+    }
+    o.prefix = *v;
+  }
+  r.require("mode");
+  if (auto v = r.string("mode")) {
+    if (*v == "dry_run") {
+      o.mode = ratelimit::OverrideMode::kDryRun;
+    } else if (*v == "shed") {
+      o.mode = ratelimit::OverrideMode::kShed;
+    } else if (*v == "none") {
+      o.mode = ratelimit::OverrideMode::kNone;
+    } else {
+      r.invalid("mode", "must be dry_run | shed | none");
+    }
+  }
+  r.finish();
+  out.push_back(std::move(o));
+}
+
+void parseLimits(TableReader& r, LimitsConfig& out) {
+  if (auto v = r.boolean("watch")) out.watch = *v;
+  if (auto v = r.duration("watch_interval")) out.watch_interval = *v;
+}
+
+void parseBreaker(TableReader& r, BreakerConfig& out) {
+  ratelimit::BreakerOptions& o = out.options;
+  if (auto v = r.string("window")) {
+    if (*v == "count") {
+      o.window = ratelimit::BreakerOptions::Window::kCount;
+    } else if (*v == "time") {
+      o.window = ratelimit::BreakerOptions::Window::kTime;
+    } else {
+      r.invalid("window", "must be count | time");
+    }
+  }
+  if (auto v = r.integer("window_calls", 1)) o.window_calls = *v;
+  if (auto v = r.duration("window_length")) o.window_length = *v;
+  if (auto v = r.integer("min_calls", 1)) o.min_calls = *v;
+  if (auto v = r.number("failure_ratio", 0.0, 2.0)) o.failure_ratio = *v;
+  if (auto v = r.number("slow_ratio", 0.0, 2.0)) o.slow_ratio = *v;
+  if (auto v = r.duration("slow_call")) o.slow_call = *v;
+  if (auto v = r.duration("open_for")) o.open_for = *v;
+  if (auto v = r.integer("probe_calls", 1)) o.probe_calls = *v;
+  if (auto v = r.string("mode")) {
+    absl::StatusOr<ratelimit::CircuitBreaker::Mode> m = ratelimit::parseBreakerMode(*v);
+    if (m.ok()) {
+      out.mode = *m;
+    } else {
+      r.invalid("mode", m.status());
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<EngineConfig> parseConfig(std::string_view text, std::string_view source_name) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(av(source_name), ":", e.source().begin.line,
+                                                   ": TOML syntax error: ", av(e.description())));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(av(source_name), ": cannot parse: ", e.what()));
+  }
+
+  Diagnostics diag(source_name);
+  EngineConfig config;
+  TableReader top = TableReader::dotted(diag, root, "");
+  // Each table of the file: one line here and one parse function above.
+  if (const toml::table* t = top.subTable("http")) {
+    TableReader r = TableReader::dotted(diag, *t, "http");
+    parseHttp(r, config.http);
+    r.finish();
+  }
+  if (const toml::table* t = top.subTable("orders")) {
+    TableReader r = TableReader::dotted(diag, *t, "orders");
+    parseOrders(r, config.orders);
+    r.finish();
+  }
+  SaleParser sales(diag);
+  for (const toml::table* t : top.arrayOfTables("sale")) sales.parse(*t, config.sales);
+  if (const toml::table* t = top.subTable("limits")) {
+    TableReader r = TableReader::dotted(diag, *t, "limits");
+    parseLimits(r, config.limits);
+    r.finish();
+  }
+  int rule_index = 0;
+  for (const toml::table* t : top.arrayOfTables("rule")) {
+    parseRule(diag, *t, ++rule_index, config.limits.rules);
+  }
+  int override_index = 0;
+  for (const toml::table* t : top.arrayOfTables("override")) {
+    parseOverride(diag, *t, ++override_index, config.limits.overrides);
+  }
+  int64_t breaker_line = 0;
+  if (const toml::table* t = top.subTable("breaker")) {
+    TableReader r = TableReader::dotted(diag, *t, "breaker");
+    breaker_line = r.tableLine();
+    parseBreaker(r, config.breaker);
+    r.finish();
+  }
+  top.finish();
+
+  // The rule set is accepted or rejected whole, as a reload would be.
+  if (diag.ok() && !config.limits.rules.empty()) {
+    if (absl::Status s = ratelimit::validateRules(config.limits.rules); !s.ok()) {
+      int line = 0;
+      // The message names "rule N (line L)"; pin it to that line.
+      for (const ratelimit::RuleSpec& r : config.limits.rules) {
+        if (absl::StrContains(s.message(), absl::StrCat("(line ", r.line, ")"))) {
+          line = r.line;
+          break;
+        }
+      }
+      diag.error(line, std::string(s.message()));
+    }
+  }
+  if (diag.ok()) {
+    if (absl::Status s = ratelimit::CircuitBreaker::create("check", config.breaker.options).status();
+        !s.ok()) {
+      diag.error(breaker_line, absl::StrCat("breaker: ", s.message()));
+    }
+  }
+
+  if (!diag.ok()) return diag.status();
+  return config;
+}
+
+absl::StatusOr<EngineConfig> loadConfigFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    int err = errno;
+    std::string message = absl::StrCat(path, ": cannot open config: ", std::strerror(err));
+    return err == ENOENT ? absl::NotFoundError(message) : absl::FailedPreconditionError(message);
+  }
+  std::string text;
+  char buf[64 * 1024];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+  int err = std::ferror(f) ? errno : 0;
+  std::fclose(f);
+  if (err != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": cannot read config: ", std::strerror(err)));
+  }
+  return parseConfig(text, path);
+}
+
+EngineConfig demoConfig() {
+  EngineConfig config;
+  config.http.host = "127.0.0.1";
+  config.http.port = 8080;
+  SaleSpec demo;
+  demo.id = "demo";
+  demo.name = "Demo drop";
+  demo.stock = 10000;
+  demo.strategy = StockStrategy::kAtomic;
+  demo.pay_timeout = absl::Minutes(15);
+  config.sales.push_back(std::move(demo));
+  return config;
+}
+
+absl::Status overrideListen(EngineConfig& config, std::string_view listen) {
+  absl::StatusOr<ListenAddress> addr = parseListenAddress(listen);
+  if (!addr.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen \"", av(listen), "\": ", addr.status().message()));
+  }
+  config.http.host = addr->host;
+  config.http.port = addr->port;
+  return absl::OkStatus();
+}
+
+absl::Status overrideThreads(EngineConfig& config, int64_t threads) {
+  if (threads < 1 || threads > kMaxThreads) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--threads ", threads, ": must be between 1 and ", kMaxThreads));
+  }
+  config.http.threads = static_cast<int>(threads);
+  return absl::OkStatus();
+}
+
+std::vector<std::string> configWarnings(const EngineConfig& config, absl::Time now) {
+  std::vector<std::string> out;
+  if (config.sales.empty()) out.push_back("no [[sale]] configured: every sale id is unknown");
+  for (const SaleSpec& s : config.sales) {
+    if (s.closes_at && *s.closes_at <= now) {
+      out.push_back(absl::StrCat(
+          "sale \"", s.id, "\" closed already (closes_at ",
+          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *s.closes_at, absl::UTCTimeZone()), ")"));
+    }
+    if (s.stock == 0) out.push_back(absl::StrCat("sale \"", s.id, "\" has stock 0: sold out"));
+  }
+  return out;
+}
+
+std::string_view configKeysHelp() {
+  return R"(Config file (TOML) keys; see docs/configuration.md and assets/config/example.toml:
+  [http]    listen = "127.0.0.1:8080" ("[::1]:8080" for IPv6), threads = 2,
+            max_connections = 10000, header_timeout = "10s", idle_timeout = "60s",
+            max_header_bytes = 8192, max_body_bytes = 16384
+  [orders]  cancel_poll = "200ms"
+  [[sale]]  id (required), stock (required), name = id, opens_at / closes_at (RFC 3339,
+            absent: open now / never closes), pay_timeout = "15m", dedup_ttl = "5m",
+            token_ttl = "5m", require_token = false,
+            strategy = "atomic" | "fifo" | "optimistic" | "counter_gate"
+  [[rule]]  path (required; "*" one segment, "**" the rest), method (any), rate (required),
+            per = "s" | "min" | "h", scope = "global" | "user" | "ip" | "header:<name>",
+            algorithm = "token_bucket" | "leaky_bucket" | "sliding_window" | "sliding_log",
+            burst = 1, queue = 0, warmup (token_bucket), on_limit = "reject" | "queue" | "log",
+            max_wait (queue)
+  [[override]] prefix (required), mode = "dry_run" | "shed" | "none"
+  [limits]  watch = true (reload rules when the file changes; SIGHUP always reloads),
+            watch_interval = "1s"
+  [breaker] mode = "normal" | "forced_open" | "disabled" | "metrics_only",
+            window = "count" | "time", window_calls = 100, window_length = "10s",
+            min_calls = 20, failure_ratio = 0.5, slow_ratio = 1.0, slow_call = "1s",
+            open_for = "5s", probe_calls = 3
+  Durations take a unit: "500ms", "30s", "15m", "1h". Unknown keys are errors.
+Without --config the engine serves the demo sale "demo" (stock 10000) on 127.0.0.1:8080.)";
+}
+
+absl::StatusOr<ListenAddress> parseListenAddress(std::string_view s) {
+  std::string_view host;
+  std::string_view port;
+  if (s.starts_with("[")) {
+    size_t close = s.find(']');
+    if (close == std::string_view::npos) {
+      return absl::InvalidArgumentError("missing ']' after the IPv6 address");
+    }
+    host = s.substr(1, close - 1);
+    std::string_view rest = s.substr(close + 1);
+    if (!rest.starts_with(":")) {
+      return absl::InvalidArgumentError("expected \":port\" after \"]\"");
+    }
+    port = rest.substr(1);
+    in6_addr a6;
+    if (inet_pton(AF_INET6, std::string(host).c_str(), &a6) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat("\"", av(host), "\" is not an IPv6 address"));
+    }
+  } else {
+    size_t colon = s.rfind(':');
+    if (colon == std::string_view::npos) {
+      return absl::InvalidArgumentError("expected host:port, e.g. 127.0.0.1:8080");
+    }
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      return absl::InvalidArgumentError("an IPv6 address needs brackets, e.g. [::1]:8080");
+    }
+    in_addr a4;
+    if (inet_pton(AF_INET, std::string(host).c_str(), &a4) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", av(host), "\" is not an IP address (use e.g. 127.0.0.1, 0.0.0.0 or [::1])"));
+    }
+  }
+  uint32_t p = 0;
+  if (port.empty() || !std::all_of(port.begin(), port.end(), absl::ascii_isdigit) ||
+      !absl::SimpleAtoi(av(port), &p) || p > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("port \"", av(port), "\" must be a number from 0 to 65535"));
+  }
+  return ListenAddress{std::string(host), static_cast<uint16_t>(p)};
+}
+
+std::string formatListenAddress(std::string_view host, uint16_t port) {
+  if (host.find(':') != std::string_view::npos) return absl::StrCat("[", av(host), "]:", port);
+  return absl::StrCat(av(host), ":", port);
+}
+
+absl::StatusOr<absl::Duration> parsePositiveDuration(std::string_view s) {
+  constexpr std::string_view kExamples = "e.g. \"500ms\", \"30s\", \"15m\", \"1h\"";
+  if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return absl::ascii_isdigit(c) || c == '.' || c == '+' || c == '-';
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("duration \"", av(s), "\" needs a unit (", av(kExamples), ")"));
+  }
+  absl::Duration d;
+  if (!absl::ParseDuration(av(s), &d)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("\"", av(s), "\" is not a duration (", av(kExamples), ")"));
+  }
+  if (d == absl::InfiniteDuration() || d == -absl::InfiniteDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("duration \"", av(s), "\" must be finite"));
+  }
+  if (d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat("duration \"", av(s), "\" must be > 0"));
+  }
+  return d;
+}
+
+absl::StatusOr<absl::Time> parseRfc3339(std::string_view s) {
+  absl::Time t;
+  std::string err;
+  if (absl::StripAsciiWhitespace(av(s)) != av(s) ||
+      !absl::ParseTime(absl::RFC3339_full, std::string(s), &t, &err) ||
+      t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", av(s), "\" is not an RFC 3339 time with offset (e.g. \"2026-11-28T10:00:00Z\")"));
+  }
+  return t;
+}
+
+}  // namespace seckill::app

@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/core/ratelimit/circuit_breaker.h"
+#include "engine/core/ratelimit/rate_limiter.h"
+#include "engine/core/ratelimit/rule.h"
+#include "engine/core/sale.h"
+#include "engine/http/server.h"
+
+namespace seckill::app {
+
+// The [orders] table: what happens to orders after they are created.
+struct OrdersConfig {
+  // How often the delayed-cancel consumer looks for unpaid orders past pay_before.
+  absl::Duration cancel_poll = absl::Milliseconds(200);
+};
+
+// The [limits] table and the [[rule]] / [[override]] tables: traffic control.
+struct LimitsConfig {
+  std::vector<ratelimit::RuleSpec> rules;       // [[rule]], in file order, validated as a set
+  std::vector<ratelimit::Override> overrides;   // [[override]]: operator overrides at start-up
+  // Re-read the rules when the config file changes (checked every watch_interval), as well
+  // as on SIGHUP.
+  bool watch = true;
+  absl::Duration watch_interval = absl::Seconds(1);
+};
+
+// The [breaker] table: one circuit breaker per backend dependency (stock store, order store),
+// all with these options.
+struct BreakerConfig {
+  ratelimit::BreakerOptions options;
+  ratelimit::CircuitBreaker::Mode mode = ratelimit::CircuitBreaker::Mode::kNormal;
+};
+
+// Everything the engine is started with. Produced by parseConfig() (or
+// demoConfig()) and then only read. http.host/port hold the parsed `listen`.
+struct EngineConfig {
+  http::ServerOptions http;
+  OrdersConfig orders;
+  std::vector<SaleSpec> sales;  // in file order
+  LimitsConfig limits;
+  BreakerConfig breaker;
+};
+
+// Parses a TOML config. `source_name` (usually the file path) prefixes every
+// message. Unknown tables or keys, wrong types and out-of-range values are
+// errors; on failure the InvalidArgument message holds one line per problem,
+// sorted by line: "<source_name>:<line>: <problem>". Never throws.
+absl::StatusOr<EngineConfig> parseConfig(std::string_view toml, std::string_view source_name);
+
+// Reads `path` and parses it with parseConfig(path as source name).
+// NotFound / PermissionDenied-style errors name the path.
+absl::StatusOr<EngineConfig> loadConfigFile(const std::string& path);
+
+// The built-in demo (what runs without --config; identical to
+// assets/config/demo.toml): sale "demo", "Demo drop", stock 10000, atomic,
+// pay_timeout 15m, served on 127.0.0.1:8080.
+EngineConfig demoConfig();
+
+// Applies --listen: "host:port" as in the config file.
+absl::Status overrideListen(EngineConfig& config, std::string_view listen);
+// Applies --threads: must be >= 1.
+absl::Status overrideThreads(EngineConfig& config, int64_t threads);
+
+// Things that are legal but probably unintended (no sales, a window already
+// closed at `now`, zero stock), one human-readable line each.
+std::vector<std::string> configWarnings(const EngineConfig& config, absl::Time now);
+
+// A short listing of every config key, for --help.
+std::string_view configKeysHelp();
+
+// --- The value syntaxes, exposed for the CLI and tests. ---
+
+struct ListenAddress {
+  std::string host;  // an IPv4 or IPv6 literal, without brackets
+  uint16_t port = 0;
+};
+
+// Parses "host:port" or "[ipv6]:port"; the host must be an IP literal and the
+// port 0-65535 (0: any free port).
+absl::StatusOr<ListenAddress> parseListenAddress(std::string_view s);
+
+// "127.0.0.1:8080" or "[::1]:8080".
+std::string formatListenAddress(std::string_view host, uint16_t port);
+
+// Parses a duration with units ("500ms", "30s", "15m", "1h", "1h30m") that is
+// > 0 and finite; bare numbers are rejected as ambiguous.
+absl::StatusOr<absl::Duration> parsePositiveDuration(std::string_view s);
+
+// Parses an RFC 3339 time with an explicit offset: "2026-11-28T10:00:00Z",
+// "2026-11-28T12:00:00+02:00".
+absl::StatusOr<absl::Time> parseRfc3339(std::string_view s);
+
+}  // namespace seckill::app

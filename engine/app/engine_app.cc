@@ -1,15 +1,21 @@
 #include "engine/app/engine_app.h"
 
+#include <sys/stat.h>
+
 #include <random>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "engine/core/strings.h"
+#include "engine/http/metrics.h"
 #include "spdlog/spdlog.h"
 
 namespace seckill::app {
 namespace {
+
+std::string_view str(absl::string_view s) { return std::string_view(s.data(), s.size()); }
+std::string_view str(std::string_view s) { return s; }
 
 uint64_t randomSeed() {
   std::random_device rd;
@@ -32,11 +38,33 @@ std::string describeSale(const SaleSpec& s) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config) {
+absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config,
+                                                            std::string config_path) {
   absl::StatusOr<std::unique_ptr<SaleCatalog>> catalog = SaleCatalog::create(config.sales);
   if (!catalog.ok()) return catalog.status();
-  std::unique_ptr<EngineApp> app(new EngineApp(std::move(config), std::move(*catalog)));
+  // One breaker per backend dependency; every transition is logged.
+  auto listener = [](const ratelimit::CircuitBreaker::Transition& t) {
+    spdlog::warn("circuit breaker {}: {} -> {} ({}){}", str(t.breaker),
+                 str(ratelimit::breakerStateName(t.from)), str(ratelimit::breakerStateName(t.to)),
+                 str(t.reason), t.metrics_only ? " [metrics only]" : "");
+  };
+  auto stock = ratelimit::CircuitBreaker::create("stock_store", config.breaker.options, listener);
+  if (!stock.ok()) return stock.status();
+  auto orders = ratelimit::CircuitBreaker::create("order_store", config.breaker.options, listener);
+  if (!orders.ok()) return orders.status();
+  const absl::Time now = absl::Now();
+  (*stock)->setMode(config.breaker.mode, now);
+  (*orders)->setMode(config.breaker.mode, now);
+
+  std::unique_ptr<EngineApp> app(new EngineApp(std::move(config), std::move(config_path),
+                                               std::move(*catalog), std::move(*stock),
+                                               std::move(*orders)));
   if (absl::Status s = app->sales_.registerSales(); !s.ok()) return s;
+  if (!app->config_.limits.rules.empty()) {
+    absl::StatusOr<uint64_t> v = app->rules_.replace(app->config_.limits.rules);
+    if (!v.ok()) return absl::InvalidArgumentError(v.status().message());
+  }
+  app->applyOverrides(app->config_.limits.overrides);
 
   EngineApp* self = app.get();
   http::ShopperApiDeps deps{
@@ -46,6 +74,8 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
       .orders = app->lifecycle_,
       .repository = app->orders_,
       .store = app->store_,
+      .limiter = &app->limiter_,
+      .on_shadow = [self](const ratelimit::Verdict& v) { self->onShadow(v); },
       .extra_metrics = [self](std::string& out) { self->appendMetrics(out); },
   };
   absl::StatusOr<std::unique_ptr<http::Server>> server =
@@ -61,15 +91,23 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
   return app;
 }
 
-EngineApp::EngineApp(EngineConfig config, std::unique_ptr<SaleCatalog> catalog)
+EngineApp::EngineApp(EngineConfig config, std::string config_path,
+                     std::unique_ptr<SaleCatalog> catalog,
+                     std::unique_ptr<ratelimit::CircuitBreaker> stock_breaker,
+                     std::unique_ptr<ratelimit::CircuitBreaker> order_breaker)
     : config_(std::move(config)),
+      config_path_(std::move(config_path)),
       ids_(randomSeed()),
       catalog_(std::move(catalog)),
       store_(orders_, cancels_),
-      sales_(clock_, *catalog_, store_, ids_),
-      lifecycle_(clock_, *catalog_, store_, orders_),
+      stock_breaker_(std::move(stock_breaker)),
+      order_breaker_(std::move(order_breaker)),
+      limiter_(rules_),
+      sales_(clock_, *catalog_, store_, ids_, stock_breaker_.get()),
+      lifecycle_(clock_, *catalog_, store_, orders_, order_breaker_.get()),
       consumer_(cancels_, lifecycle_),
-      cancel_task_(config_.orders.cancel_poll, [this] { runCancelConsumer(); }) {}
+      cancel_task_(config_.orders.cancel_poll, [this] { runCancelConsumer(); }),
+      watch_task_(config_.limits.watch_interval, [this] { watchConfig(); }) {}
 
 EngineApp::~EngineApp() { stop(); }
 
@@ -77,6 +115,16 @@ void EngineApp::start() {
   if (started_ || stopped_) return;
   started_ = true;
   cancel_task_.start();
+  {
+    // The file as loaded is the baseline the watch compares against.
+    absl::MutexLock lock(&reload_mu_);
+    struct stat st;
+    if (!config_path_.empty() && ::stat(config_path_.c_str(), &st) == 0) {
+      watched_mtime_ns_ = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+      watched_size_ = st.st_size;
+    }
+  }
+  watch_task_.start();
   server_->start();
 }
 
@@ -85,6 +133,7 @@ void EngineApp::stop() {
   stopped_ = true;
   // New work stops at the edge first; then the background work behind it.
   if (server_) server_->stop();
+  watch_task_.stop();
   cancel_task_.stop();
   store_.shutdown();
 }
@@ -103,6 +152,64 @@ std::vector<std::string> EngineApp::describe() const {
                                config_.sales.size(), " sale(s)"));
   for (const auto& sale : catalog_->all()) lines.push_back(describeSale(sale->spec));
   return lines;
+}
+
+absl::StatusOr<uint64_t> EngineApp::reloadRules() {
+  if (config_path_.empty()) {
+    return absl::FailedPreconditionError("no config file to reload (started without --config)");
+  }
+  absl::MutexLock lock(&reload_mu_);
+  absl::StatusOr<EngineConfig> fresh = loadConfigFile(config_path_);
+  absl::StatusOr<uint64_t> version =
+      fresh.ok() ? rules_.replace(fresh->limits.rules) : absl::StatusOr<uint64_t>(fresh.status());
+  if (!version.ok()) {
+    reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::error("rule reload rejected, running set unchanged: {}",
+                  str(version.status().message()));
+    return version.status();
+  }
+  applyOverrides(fresh->limits.overrides);
+  reloads_ok_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("rules reloaded from {}: version {} with {} rule(s), {} override(s)", config_path_,
+               *version, fresh->limits.rules.size(), fresh->limits.overrides.size());
+  return version;
+}
+
+void EngineApp::applyOverrides(const std::vector<ratelimit::Override>& overrides) {
+  for (const ratelimit::Override& o : limiter_.overrides()) limiter_.clearOverride(o.prefix);
+  for (const ratelimit::Override& o : overrides) {
+    if (absl::Status s = limiter_.setOverride(o.prefix, o.mode); !s.ok()) {
+      spdlog::error("override {}: {}", o.prefix, str(s.message()));
+    }
+  }
+}
+
+void EngineApp::watchConfig() {
+  rules_.evictIdle(clock_.now());
+  if (config_path_.empty() || !config_.limits.watch) return;
+  struct stat st;
+  if (::stat(config_path_.c_str(), &st) != 0) return;
+  const int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+  {
+    absl::MutexLock lock(&reload_mu_);
+    if (mtime == watched_mtime_ns_ && st.st_size == watched_size_) return;
+    watched_mtime_ns_ = mtime;
+    watched_size_ = st.st_size;
+  }
+  spdlog::info("{} changed: reloading rules", config_path_);
+  (void)reloadRules();
+}
+
+void EngineApp::onShadow(const ratelimit::Verdict& v) {
+  shadow_total_.fetch_add(1, std::memory_order_relaxed);
+  const int64_t now = absl::ToUnixSeconds(clock_.now());
+  int64_t last = shadow_logged_at_.load(std::memory_order_relaxed);
+  if (now <= last || !shadow_logged_at_.compare_exchange_strong(last, now)) {
+    shadow_unlogged_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  spdlog::warn("rate limit (log mode) would have limited a request: {} (+{} more not logged)",
+               v.rule, shadow_unlogged_.exchange(0, std::memory_order_relaxed));
 }
 
 void EngineApp::runCancelConsumer() {
@@ -128,6 +235,64 @@ void EngineApp::appendMetrics(std::string& out) const {
       "# TYPE seckill_cancel_acked_total counter\n"
       "seckill_cancel_acked_total ",
       cancels_acked_.load(std::memory_order_relaxed), "\n");
+
+  // Traffic control: per-rule counters of the running set.
+  std::shared_ptr<const ratelimit::RuleSet> set = rules_.current();
+  absl::StrAppend(&out,
+                  "# HELP seckill_rules_version Version of the running rate rule set.\n"
+                  "# TYPE seckill_rules_version gauge\n"
+                  "seckill_rules_version ",
+                  set->version(),
+                  "\n# HELP seckill_rules_reloads_total Rule reloads, by result.\n"
+                  "# TYPE seckill_rules_reloads_total counter\n"
+                  "seckill_rules_reloads_total{result=\"ok\"} ",
+                  reloads_ok_.load(std::memory_order_relaxed),
+                  "\nseckill_rules_reloads_total{result=\"rejected\"} ",
+                  reloads_failed_.load(std::memory_order_relaxed),
+                  "\n# HELP seckill_rule_requests_total Requests decided by each rate rule, by "
+                  "decision.\n"
+                  "# TYPE seckill_rule_requests_total counter\n");
+  for (const ratelimit::CompiledRule& rule : set->rules()) {
+    const ratelimit::RuleCounters& c = rule.state->counters();
+    const std::pair<const char*, uint64_t> fields[] = {{"passed", c.passed()},
+                                                       {"limited", c.limited()},
+                                                       {"queued", c.queued()},
+                                                       {"shadow_limited", c.shadowLimited()}};
+    for (const auto& [decision, value] : fields) {
+      out.append("seckill_rule_requests_total{rule=");
+      http::appendLabelValue(out, rule.name);
+      absl::StrAppend(&out, ",decision=\"", decision, "\"} ", value, "\n");
+    }
+  }
+  absl::StrAppend(&out,
+                  "# HELP seckill_shadow_limited_total Requests a log-mode rule would have "
+                  "limited.\n# TYPE seckill_shadow_limited_total counter\n"
+                  "seckill_shadow_limited_total ",
+                  shadow_total_.load(std::memory_order_relaxed), "\n");
+
+  // Circuit breakers: state (1 for the current one) and transitions.
+  out.append(
+      "# HELP seckill_breaker_state Circuit breaker state (1 = current).\n"
+      "# TYPE seckill_breaker_state gauge\n");
+  const ratelimit::CircuitBreaker* breakers[] = {stock_breaker_.get(), order_breaker_.get()};
+  for (const ratelimit::CircuitBreaker* b : breakers) {
+    const auto current = b->state();
+    for (size_t i = 0; i < ratelimit::CircuitBreaker::kStates; ++i) {
+      const auto st = static_cast<ratelimit::CircuitBreaker::State>(i);
+      absl::StrAppend(&out, "seckill_breaker_state{breaker=\"", b->name(), "\",state=\"",
+                      av(ratelimit::breakerStateName(st)), "\"} ", st == current ? 1 : 0, "\n");
+    }
+  }
+  out.append(
+      "# HELP seckill_breaker_transitions_total Circuit breaker transitions, by target state.\n"
+      "# TYPE seckill_breaker_transitions_total counter\n");
+  for (const ratelimit::CircuitBreaker* b : breakers) {
+    for (size_t i = 0; i < ratelimit::CircuitBreaker::kStates; ++i) {
+      const auto st = static_cast<ratelimit::CircuitBreaker::State>(i);
+      absl::StrAppend(&out, "seckill_breaker_transitions_total{breaker=\"", b->name(), "\",to=\"",
+                      av(ratelimit::breakerStateName(st)), "\"} ", b->transitionsInto(st), "\n");
+    }
+  }
 }
 
 }  // namespace seckill::app

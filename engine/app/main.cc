@@ -72,7 +72,8 @@ void setUpLogging() {
   spdlog::set_default_logger(std::move(logger));
 }
 
-int serve(seckill::app::EngineConfig config, bool demo) {
+int serve(seckill::app::EngineConfig config, const std::string& config_path) {
+  const bool demo = config_path.empty();
   // Every thread started from here on inherits this mask, so the signals are
   // only ever taken by sigwait() below: no work in a signal handler.
   sigset_t signals;
@@ -83,7 +84,7 @@ int serve(seckill::app::EngineConfig config, bool demo) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   absl::StatusOr<std::unique_ptr<seckill::app::EngineApp>> app =
-      seckill::app::EngineApp::create(std::move(config));
+      seckill::app::EngineApp::create(std::move(config), config_path);
   if (!app.ok()) {
     spdlog::error("cannot start: {}", str(app.status().message()));
     return app.status().code() == absl::StatusCode::kInvalidArgument ? kExitBadConfig
@@ -104,7 +105,12 @@ int serve(seckill::app::EngineConfig config, bool demo) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      spdlog::warn("SIGHUP: reload not supported yet; config unchanged");
+      // Reloads the rate rules and overrides; the result is logged by reloadRules().
+      if (demo) {
+        spdlog::warn("SIGHUP: started without --config, nothing to reload");
+      } else {
+        (void)(*app)->reloadRules();
+      }
       continue;
     }
     spdlog::info("{} received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -160,5 +166,5 @@ int main(int argc, char** argv) {
               << config->http.threads << " threads)\n";
     return kExitOk;
   }
-  return serve(*std::move(config), !cmd.config_path.has_value());
+  return serve(*std::move(config), cmd.config_path.value_or(""));
 }

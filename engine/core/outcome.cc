@@ -21,6 +21,7 @@ std::string_view outcomeError(Outcome o) {
     case Outcome::kUnavailable: return "unavailable";
     case Outcome::kRateLimited: return "rate_limited";
     case Outcome::kCircuitOpen: return "circuit_open";
+    case Outcome::kShed: return "shed";
   }
   return "internal";
 }
@@ -44,6 +45,7 @@ int outcomeHttpStatus(Outcome o) {
     case Outcome::kUnavailable: return 503;
     case Outcome::kRateLimited: return 429;
     case Outcome::kCircuitOpen: return 503;
+    case Outcome::kShed: return 503;
   }
   return 500;
 }

@@ -22,8 +22,9 @@ enum class Outcome {
   kAlreadyPaid,
   kBusy,         // shed by the store; retry later
   kUnavailable,  // a backend failed to answer
-  kRateLimited,  // reserved for the traffic-control layer
-  kCircuitOpen,  // reserved for the circuit breaker
+  kRateLimited,  // a rate rule limited the request
+  kCircuitOpen,  // a backend's circuit breaker is open
+  kShed,         // an operator override sheds all traffic under this path
 };
 
 // The machine-readable error string ("duplicate", "sold_out", ...); "" for kOk/kCreated.

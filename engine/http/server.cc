@@ -99,8 +99,9 @@ class RequestParser final : public bhttp::basic_parser<true> {
   bool expectsContinue() const { return expect_continue_; }
 
  private:
-  void on_request_impl(bhttp::verb method, beast::string_view /*method_str*/,
+  void on_request_impl(bhttp::verb method, beast::string_view method_str,
                        beast::string_view target, int version, error_code& /*ec*/) override {
+    req_.method_name.assign(method_str.data(), method_str.size());
     req_.method = method == bhttp::verb::get    ? Method::kGet
                   : method == bhttp::verb::post ? Method::kPost
                                                 : Method::kOther;
@@ -117,6 +118,11 @@ class RequestParser final : public bhttp::basic_parser<true> {
     } else if (name_str.size() == 15 && beast::iequals(name_str, "idempotency-key")) {
       if (!req_.has_idempotency_key) req_.idempotency_key.assign(value.data(), value.size());
       req_.has_idempotency_key = true;
+    } else if (name != bhttp::field::host && name != bhttp::field::content_length &&
+               name != bhttp::field::connection) {
+      // Kept for header-scoped rate rules.
+      req_.addHeader(std::string_view(name_str.data(), name_str.size()),
+                     std::string_view(value.data(), value.size()));
     }
   }
   void on_header_impl(error_code& /*ec*/) override {}
@@ -222,6 +228,9 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
     error_code ec;
     socket_.non_blocking(true, ec);
     if (ec) return close();
+    // Once per connection: the key of ip-scoped rate rules.
+    const auto peer = socket_.remote_endpoint(ec);
+    if (!ec) request_.remote_ip = peer.address().to_string();
     deadline_ = addSaturated(steadyNanos(), worker_->limits.idle_timeout);
     parseBuffered();
   }
@@ -237,6 +246,7 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
     worker_->metrics.connectionClosed();
     error_code ignored;
     socket_.close(ignored);
+    if (timer_) timer_->cancel();
   }
 
   int64_t deadline() const { return deadline_; }
@@ -249,6 +259,16 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
     } else {
       worker_->postForeign([self = shared_from_this()] { self->send(); });
     }
+  }
+  // Called by the API on the worker thread (from handle()).
+  void defer(absl::Duration delay, absl::AnyInvocable<void() &&> fn) override {
+    if (!timer_) timer_.emplace(worker_->ioc);
+    timer_->expires_after(std::chrono::nanoseconds(absl::ToInt64Nanoseconds(delay)));
+    timer_->async_wait(
+        [self = shared_from_this(), fn = std::move(fn)](const error_code& ec) mutable {
+          if (ec || self->closed_) return;
+          std::move(fn)();
+        });
   }
 
   // The worker's list of open connections (worker thread only).
@@ -279,6 +299,7 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
   Socket socket_;
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
+  std::optional<Timer> timer_;  // queue-mode waits (defer)
   Request request_;
   Response response_;
   std::string out_;
@@ -498,7 +519,18 @@ void Connection::serialize(bool close) {
     out_.append(r.allow);
     out_.append("\r\n");
   }
-  if (r.retry_after) out_.append("Retry-After: 1\r\n");
+  if (r.retry_after_s > 0) {
+    out_.append("Retry-After: ");
+    appendInt(out_, r.retry_after_s);
+    out_.append("\r\n");
+  }
+  if (!r.ratelimit_policy.empty()) {
+    out_.append("RateLimit-Policy: ");
+    out_.append(r.ratelimit_policy);
+    out_.append("\r\nRateLimit: ");
+    out_.append(r.ratelimit);
+    out_.append("\r\n");
+  }
   if (r.replayed) out_.append("Idempotent-Replayed: true\r\n");
   if (close) {
     out_.append("Connection: close\r\n");

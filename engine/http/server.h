@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "engine/core/clock.h"
 #include "engine/core/order_repository.h"
+#include "engine/core/ratelimit/rate_limiter.h"
 #include "engine/core/sale_catalog.h"
 #include "engine/core/sale_service.h"
 #include "engine/core/sale_store.h"
@@ -37,6 +38,10 @@ struct ShopperApiDeps {
   OrderLifecycle& orders;
   OrderRepository& repository;  // order counts for /metrics
   SaleStore& store;             // stock left for /metrics
+  // The rate rules every request is checked against first; nullptr: none.
+  const ratelimit::RateLimiter* limiter = nullptr;
+  // Told about requests a log-mode (shadow) rule would have limited; may be empty.
+  std::function<void(const ratelimit::Verdict&)> on_shadow;
   // Appends further Prometheus text to /metrics (may be empty).
   std::function<void(std::string& out)> extra_metrics;
 };

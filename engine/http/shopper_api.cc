@@ -1,10 +1,13 @@
 #include "engine/http/shopper_api.h"
 
+#include <array>
 #include <atomic>
+#include <span>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "engine/core/order.h"
 #include "engine/core/sale.h"
 #include "engine/http/json_format.h"
 #include "nlohmann/json.hpp"
@@ -57,6 +60,12 @@ bool parseOrderBody(Exchange& ex) {
 }
 
 // Formats the answer of pay / cancel / get: the order now, or the error.
+// Whole seconds for Retry-After and the RateLimit fields: rounded up, >= 1.
+int64_t ceilSeconds(absl::Duration d) {
+  int64_t s = absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)));
+  return s < 1 ? 1 : s;
+}
+
 void answerOrderReply(Exchange& ex, const OrderReply& r) {
   Response& res = ex.response();
   if (r.outcome == Outcome::kOk) {
@@ -64,6 +73,7 @@ void answerOrderReply(Exchange& ex, const OrderReply& r) {
     appendOrderJson(res.body, r.order);
   } else {
     answerOutcome(res, r.outcome);
+    if (r.outcome == Outcome::kCircuitOpen) res.retry_after_s = ceilSeconds(r.retry_after);
   }
   ex.finish();
 }
@@ -100,6 +110,16 @@ void Request::clear() {
   has_idempotency_key = false;
   body.clear();
   body_token.clear();
+  method_name.clear();
+  header_count = 0;
+}
+
+void Request::addHeader(std::string_view name, std::string_view value) {
+  if (header_count >= kMaxExtraHeaders) return;
+  if (header_count == headers.size()) headers.emplace_back();
+  Field& f = headers[header_count++];
+  f.name.assign(name.data(), name.size());
+  f.value.assign(value.data(), value.size());
 }
 
 void Response::clear() {
@@ -108,7 +128,9 @@ void Response::clear() {
   content_type = ContentType::kJson;
   body.clear();
   allow = {};
-  retry_after = false;
+  retry_after_s = 0;
+  ratelimit_policy.clear();
+  ratelimit.clear();
   replayed = false;
   close = false;
 }
@@ -117,7 +139,7 @@ void answerOutcome(Response& res, Outcome outcome) {
   res.status = outcomeHttpStatus(outcome);
   res.body.clear();
   appendErrorJson(res.body, outcomeError(outcome));
-  if (res.status == 503) res.retry_after = true;
+  if (res.status == 503) res.retry_after_s = 1;
 }
 
 void ShopperApi::answerParseError(Response& res, int status) {
@@ -138,11 +160,86 @@ void ShopperApi::answerParseError(Response& res, int status) {
   }
 }
 
-Outcome ShopperApi::admitOrder(const Request& /*req*/, std::string_view /*sale_id*/) {
-  return Outcome::kOk;
+namespace {
+
+// A structured-field string (RFC 8941): quoted, with " and \ escaped.
+void appendSfString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  }
+  out.push_back('"');
 }
 
+// The IETF httpapi RateLimit-Policy / RateLimit header values of a verdict.
+void setRateLimitHeaders(Response& res, const ratelimit::Verdict& v) {
+  if (!v.has_quota) return;
+  std::string_view name = v.rule.empty() ? std::string_view("default") : std::string_view(v.rule);
+  res.ratelimit_policy.clear();
+  appendSfString(res.ratelimit_policy, name);
+  res.ratelimit_policy.append(";q=");
+  appendInt(res.ratelimit_policy, v.limit);
+  res.ratelimit_policy.append(";w=");
+  appendInt(res.ratelimit_policy, ceilSeconds(v.window));
+  res.ratelimit.clear();
+  appendSfString(res.ratelimit, name);
+  res.ratelimit.append(";r=");
+  appendInt(res.ratelimit, v.remaining < 0 ? 0 : v.remaining);
+  res.ratelimit.append(";t=");
+  appendInt(res.ratelimit, v.reset <= absl::ZeroDuration() ? 0 : ceilSeconds(v.reset));
+}
+
+}  // namespace
+
 void ShopperApi::handle(std::shared_ptr<Exchange> ex) {
+  if (deps_.limiter != nullptr && !admit(ex)) return;
+  dispatch(std::move(ex));
+}
+
+bool ShopperApi::admit(std::shared_ptr<Exchange>& ex) {
+  const Request& req = ex->request();
+  std::array<ratelimit::RequestInfo::Header, Request::kMaxExtraHeaders> fields;
+  for (size_t i = 0; i < req.header_count; ++i) {
+    fields[i] = {.name = req.headers[i].name, .value = req.headers[i].value};
+  }
+  const ratelimit::RequestInfo info{
+      .method = req.method_name,
+      .path = req.target,
+      .user_id = req.user_id,
+      .ip = req.remote_ip,
+      .headers = std::span<const ratelimit::RequestInfo::Header>(fields.data(), req.header_count),
+  };
+  const ratelimit::Verdict v = deps_.limiter->check(info, deps_.clock.now());
+  switch (v.kind) {
+    case ratelimit::Verdict::kAllow:
+      return true;
+    case ratelimit::Verdict::kShadow:
+      if (deps_.on_shadow) deps_.on_shadow(v);
+      return true;
+    case ratelimit::Verdict::kDelay: {
+      // Queue mode: the slot is reserved; answer when it comes, without
+      // holding the I/O thread meanwhile.
+      if (v.shadowed && deps_.on_shadow) deps_.on_shadow(v);
+      ex->defer(v.wait, [this, ex]() mutable { dispatch(std::move(ex)); });
+      return false;
+    }
+    case ratelimit::Verdict::kReject:
+    case ratelimit::Verdict::kShed: {
+      Response& res = ex->response();
+      res.route = matchRoute(req.method, req.target).route;
+      answerOutcome(res, v.kind == ratelimit::Verdict::kReject ? Outcome::kRateLimited
+                                                                : Outcome::kShed);
+      res.retry_after_s = ceilSeconds(v.wait);
+      if (v.kind == ratelimit::Verdict::kReject) setRateLimitHeaders(res, v);
+      ex->finish();
+      return false;
+    }
+  }
+  return true;
+}
+
+void ShopperApi::dispatch(std::shared_ptr<Exchange> ex) {
   Request& req = ex->request();
   Response& res = ex->response();
   const RouteMatch m = matchRoute(req.method, req.target);
@@ -199,7 +296,7 @@ void ShopperApi::handle(std::shared_ptr<Exchange> ex) {
     case Route::kCancel:
     case Route::kGetOrder: {
       if (!validUser(req)) return answerError(*ex, 400, "invalid_user_id");
-      if (!isValidId(m.id)) return answerError(*ex, 404, "unknown_order");
+      if (!isValidOrderId(m.id)) return answerError(*ex, 404, "unknown_order");
       auto done = [ex = std::move(ex)](OrderReply r) mutable { answerOrderReply(*ex, r); };
       if (m.route == Route::kPay) {
         deps_.orders.pay(m.id, req.user_id, std::move(done));
@@ -221,10 +318,6 @@ void ShopperApi::handleOrder(std::shared_ptr<Exchange> ex, std::string_view sale
   Request& req = ex->request();
   if (!validUser(req)) return answerError(*ex, 400, "invalid_user_id");
   if (!isValidId(sale_id)) return answerError(*ex, 404, "unknown_sale");
-  if (Outcome admitted = admitOrder(req, sale_id); admitted != Outcome::kOk) {
-    answerOutcome(ex->response(), admitted);
-    return ex->finish();
-  }
   if (!parseOrderBody(*ex)) return;
   // The Idempotency-Key header wins over a token in the body.
   std::string_view token = req.has_idempotency_key ? std::string_view(req.idempotency_key)
@@ -236,6 +329,7 @@ void ShopperApi::handleOrder(std::shared_ptr<Exchange> ex, std::string_view sale
       appendCreatedOrderJson(res.body, r.order);
     } else {
       answerOutcome(res, r.outcome);
+      if (r.outcome == Outcome::kCircuitOpen) res.retry_after_s = ceilSeconds(r.retry_after);
     }
     res.replayed = r.replayed;
     ex->finish();

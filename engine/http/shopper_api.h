@@ -4,6 +4,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
 
 #include "engine/core/outcome.h"
 #include "engine/http/metrics.h"
@@ -24,8 +28,21 @@ struct Request {
   bool has_idempotency_key = false;
   std::string body;
   std::string body_token;  // scratch for the API: the token found in the body
+  std::string method_name;  // "POST", as received (rule methods match on it)
+  // Header fields not read above, for header-scoped rate rules. The slots are
+  // reused across requests (header_count says how many are live), so a
+  // steady client allocates nothing. At most kMaxExtraHeaders are kept.
+  struct Field {
+    std::string name;
+    std::string value;
+  };
+  static constexpr size_t kMaxExtraHeaders = 32;
+  std::vector<Field> headers;
+  size_t header_count = 0;
+  std::string remote_ip;  // the peer's address; set once per connection, kept by clear()
 
   void clear();
+  void addHeader(std::string_view name, std::string_view value);
 };
 
 enum class ContentType : uint8_t { kJson, kPrometheus };
@@ -37,7 +54,10 @@ struct Response {
   ContentType content_type = ContentType::kJson;
   std::string body;
   std::string_view allow;    // non-empty: an Allow header (405)
-  bool retry_after = false;  // Retry-After: 1 (503)
+  int64_t retry_after_s = 0;  // > 0: a Retry-After header (429, 503)
+  // 429: the IETF RateLimit-Policy / RateLimit header values (empty: none).
+  std::string ratelimit_policy;
+  std::string ratelimit;
   bool replayed = false;     // Idempotent-Replayed: true
   bool close = false;        // close the connection after this answer
 
@@ -53,6 +73,10 @@ class Exchange {
   virtual Request& request() = 0;
   virtual Response& response() = 0;
   virtual void finish() = 0;
+  // Runs `fn` after `delay` on the exchange's own thread, without blocking it
+  // meanwhile (a rate rule in queue mode). `fn` is dropped if the connection
+  // closes first.
+  virtual void defer(absl::Duration delay, absl::AnyInvocable<void() &&> fn) = 0;
 };
 
 // The shopper API: route, validate, call the core, format. No business rules
@@ -72,10 +96,11 @@ class ShopperApi {
   static void answerParseError(Response& res, int status);
 
  private:
-  // The admission step in front of the order endpoint: the place where the
-  // rate limiter (429 kRateLimited) and the circuit breaker (503 kCircuitOpen)
-  // plug in. kOk lets the attempt through to the core.
-  Outcome admitOrder(const Request& req, std::string_view sale_id);
+  // Routes and answers a request that passed the rate rules.
+  void dispatch(std::shared_ptr<Exchange> ex);
+  // Applies the rate rules: true iff the request goes on now; otherwise it
+  // was answered (429, 503 shed) or deferred (queue mode) here.
+  bool admit(std::shared_ptr<Exchange>& ex);
 
   void handleOrder(std::shared_ptr<Exchange> ex, std::string_view sale_id);
   void handleMetrics(std::shared_ptr<Exchange> ex);

@@ -176,9 +176,9 @@ class EngineProcess {
     for (int attempt = 0; attempt < 5; ++attempt) {
       port_ = freeLoopbackPort();
       if (port_ == 0) return ::testing::AssertionFailure() << "no free port";
-      const std::string config = "[http]\nlisten = \"127.0.0.1:" + std::to_string(port_) +
-                                 "\"\nthreads = " + std::to_string(threads) + "\n" + extra_http +
-                                 "\n" + body;
+      http_table_ = "[http]\nlisten = \"127.0.0.1:" + std::to_string(port_) +
+                    "\"\nthreads = " + std::to_string(threads) + "\n" + extra_http + "\n";
+      const std::string config = http_table_ + body;
       config_path_ = dir_.write("engine.toml", config);
       pid_ = spawnEngine({"--config", config_path_}, stdoutPath(), stderrPath());
       if (pid_ < 0) return ::testing::AssertionFailure() << "cannot spawn " << SECKILL_ENGINE_BIN;
@@ -231,6 +231,16 @@ class EngineProcess {
     return ::testing::AssertionSuccess();
   }
 
+  // Replaces the running engine's config file (same [http] table, new `body`)
+  // by writing a temp file and renaming it over the old one.
+  void rewriteConfig(const std::string& body) {
+    const std::string tmp = dir_.write("engine.toml.new", http_table_ + body);
+    ::rename(tmp.c_str(), config_path_.c_str());
+  }
+  void signal(int sig) {
+    if (pid_ > 0) ::kill(pid_, sig);
+  }
+
   uint16_t port() const { return port_; }
   bool running() const { return pid_ > 0; }
   std::string stderrText() const { return readFile(stderrPath()); }
@@ -241,6 +251,7 @@ class EngineProcess {
 
   TempDir dir_;
   std::string config_path_;
+  std::string http_table_;
   pid_t pid_ = -1;
   uint16_t port_ = 0;
 };

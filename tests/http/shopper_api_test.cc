@@ -25,6 +25,7 @@ class FakeExchange final : public Exchange {
     ++finishes;
     done.set_value();
   }
+  void defer(absl::Duration, absl::AnyInvocable<void() &&> fn) override { std::move(fn)(); }
 
   Request req;
   Response res;
@@ -389,12 +390,12 @@ TEST(ShopperApiOutcomeTest, ServiceUnavailableAsksToRetry) {
   Response res;
   answerOutcome(res, Outcome::kBusy);
   EXPECT_EQ(res.status, 503);
-  EXPECT_TRUE(res.retry_after);
+  EXPECT_EQ(res.retry_after_s, 1);
   EXPECT_EQ(res.body, R"({"error":"busy"})");
   res.clear();
   answerOutcome(res, Outcome::kRateLimited);
   EXPECT_EQ(res.status, 429);
-  EXPECT_FALSE(res.retry_after);
+  EXPECT_EQ(res.retry_after_s, 0);
 }
 
 TEST(ShopperApiOutcomeTest, ParseErrors) {

@@ -1,8 +1,8 @@
-#include "engine/core/strings.h"
 #include "engine/core/sale.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "engine/core/strings.h"
 
 namespace seckill {
 

@@ -5,6 +5,7 @@
 
 #include "engine/core/call_guard.h"
 #include "gtest/gtest.h"
+#include "tests/support/forwarding_sale_store.h"
 #include "tests/support/sale_fixture.h"
 
 namespace seckill {
@@ -28,14 +29,9 @@ class FakeGuard final : public CallGuard {
 };
 
 // A store whose order attempts fail (unreachable backend) while `down`.
-class FlakyStore final : public SaleStore {
+class FlakyStore final : public testing::ForwardingSaleStore {
  public:
-  explicit FlakyStore(SaleStore& inner) : inner_(inner) {}
-  absl::Status addSale(const SaleSpec& s) override { return inner_.addSale(s); }
-  void issueToken(std::string_view sale, std::string_view user, absl::Time expires,
-                  Callback<absl::StatusOr<std::string>> done) override {
-    inner_.issueToken(sale, user, expires, std::move(done));
-  }
+  using ForwardingSaleStore::ForwardingSaleStore;
   void attemptOrder(OrderAttempt a, absl::Time now,
                     Callback<absl::StatusOr<AttemptResult>> done) override {
     ++attempts;
@@ -45,18 +41,8 @@ class FlakyStore final : public SaleStore {
     }
     inner_.attemptOrder(std::move(a), now, std::move(done));
   }
-  void releaseUnit(std::string_view sale, std::string_view user, std::string_view order,
-                   Callback<absl::StatusOr<bool>> done) override {
-    inner_.releaseUnit(sale, user, order, std::move(done));
-  }
-  void stockLeft(std::string_view sale, Callback<absl::StatusOr<int64_t>> done) override {
-    inner_.stockLeft(sale, std::move(done));
-  }
   bool down = false;
   int attempts = 0;
-
- private:
-  SaleStore& inner_;
 };
 
 struct GuardedWorld {

@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "gtest/gtest.h"
+#include "tests/support/forwarding_sale_store.h"
 #include "tests/support/sale_fixture.h"
 
 namespace seckill {
@@ -177,30 +178,15 @@ INSTANTIATE_TEST_SUITE_P(AllStrategies, StockStrategyTest,
                          });
 
 // A SaleStore decorator that counts the attempts reaching the store.
-class CountingStore final : public SaleStore {
+class CountingStore final : public testing::ForwardingSaleStore {
  public:
-  explicit CountingStore(SaleStore& inner) : inner_(inner) {}
-  absl::Status addSale(const SaleSpec& s) override { return inner_.addSale(s); }
-  void issueToken(std::string_view sale, std::string_view user, absl::Time expires,
-                  Callback<absl::StatusOr<std::string>> done) override {
-    inner_.issueToken(sale, user, expires, std::move(done));
-  }
+  using ForwardingSaleStore::ForwardingSaleStore;
   void attemptOrder(OrderAttempt a, absl::Time now,
                     Callback<absl::StatusOr<AttemptResult>> done) override {
     ++attempts;
     inner_.attemptOrder(std::move(a), now, std::move(done));
   }
-  void releaseUnit(std::string_view sale, std::string_view user, std::string_view order,
-                   Callback<absl::StatusOr<bool>> done) override {
-    inner_.releaseUnit(sale, user, order, std::move(done));
-  }
-  void stockLeft(std::string_view sale, Callback<absl::StatusOr<int64_t>> done) override {
-    inner_.stockLeft(sale, std::move(done));
-  }
   std::atomic<int> attempts{0};
-
- private:
-  SaleStore& inner_;
 };
 
 TEST(CounterGateTest, DropsTrafficBeyondStockBeforeTheStore) {

@@ -1,8 +1,8 @@
-#include "engine/core/strings.h"
 #include "engine/store/memory/memory_order_repository.h"
 
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
+#include "engine/core/strings.h"
 
 namespace seckill {
 

@@ -1,4 +1,3 @@
-#include "engine/core/strings.h"
 #include "engine/store/memory/memory_sale_store.h"
 
 #include <utility>
@@ -8,27 +7,14 @@
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "engine/core/strings.h"
+#include "engine/core/token.h"
 
 namespace seckill {
 namespace {
 
 std::string dedupKey(std::string_view sale_id, std::string_view user_id) {
   return absl::StrCat(av(sale_id), "\x1f", av(user_id));
-}
-
-// 128 random bits as 32 hex chars.
-std::string newToken() {
-  thread_local absl::BitGen gen;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int half = 0; half < 2; ++half) {
-    uint64_t v = absl::Uniform<uint64_t>(gen);
-    for (int i = 0; i < 16; ++i) {
-      out[half * 16 + i] = kHex[v & 0xF];
-      v >>= 4;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -127,7 +113,7 @@ void MemorySaleStore::issueToken(std::string_view sale_id, std::string_view user
     return;
   }
   absl::Time now = expires - sale->spec.token_ttl;
-  std::string token = newToken();
+  std::string token = newSubmissionToken();
   TokenShard& shard = tokenShard(token);
   {
     absl::MutexLock lock(&shard.mu);

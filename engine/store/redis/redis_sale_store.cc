@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/core/strings.h"
+#include "engine/core/token.h"
 #include "engine/store/redis/redis_keys.h"
 #include "engine/store/redis/redis_reply_util.h"
 
@@ -15,21 +16,6 @@ namespace {
 
 using redis_internal::asInt;
 using redis_internal::asString;
-
-// 128 random bits as 32 hex chars.
-std::string newToken() {
-  thread_local absl::BitGen gen;
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(32, '0');
-  for (int half = 0; half < 2; ++half) {
-    uint64_t v = absl::Uniform<uint64_t>(gen);
-    for (int i = 0; i < 16; ++i) {
-      out[half * 16 + i] = kHex[v & 0xF];
-      v >>= 4;
-    }
-  }
-  return out;
-}
 
 absl::Status unknownSale(std::string_view sale_id) {
   return absl::NotFoundError(absl::StrCat("unknown sale ", av(sale_id)));
@@ -110,7 +96,7 @@ void RedisSaleStore::issueToken(std::string_view sale_id, std::string_view user_
     std::move(done)(unknownSale(sale_id));
     return;
   }
-  std::string token = newToken();
+  std::string token = newSubmissionToken();
   std::vector<std::string> keys = {redis_keys::token(sale_id, token)};
   std::vector<std::string> args = {
       std::string(user_id), std::to_string(toRedisMillis(expires)),

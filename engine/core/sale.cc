@@ -53,6 +53,10 @@ absl::Status SaleSpec::validate() const {
   if (stock < 0) {
     return absl::InvalidArgumentError(absl::StrCat("sale ", id, ": stock must be >= 0"));
   }
+  if (strategy == StockStrategy::kCounterGate && stock > int64_t{0x7fffffff}) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sale ", id, ": stock must be <= 2147483647 with strategy counter_gate"));
+  }
   if (pay_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(absl::StrCat("sale ", id, ": pay_timeout must be > 0"));
   }

@@ -14,26 +14,75 @@
 
 namespace seckill {
 
-// The counter gate of StockStrategy::kCounterGate: permits = units believed
-// left. An attempt takes a permit before it reaches the store and gives it back
-// unless it created an order; a cancelled order gives one back. Once permits
-// run out, traffic is dropped as sold out without a store call. Lock-free.
+// The counter gate of StockStrategy::kCounterGate: drops traffic beyond the
+// remaining stock before it reaches the store. It keeps, in one atomic word,
+// `permits` (units believed left) and `holders` (attempts in flight).
+//
+// enter() hands out a permit while there is one. With none left but attempts
+// still in flight, one of those may yet fail (a duplicate, an invalid token)
+// and free its unit, so the attempt passes through to the store, which is
+// authoritative; only with no permit and nothing in flight is the answer
+// "sold out" without a store call. finish() settles the books: a permit
+// taken by an attempt that created nothing comes back; an order created by a
+// pass-through attempt consumes one (permits may dip below zero meanwhile).
+// So once everything settles, permits = stock - created + cancelled, and the
+// gate never answers sold out while a unit can still be sold. Lock-free.
 class CounterGate {
  public:
-  explicit CounterGate(int64_t permits) : permits_(permits) {}
-  // Takes a permit; false (and nothing taken) when none is left.
-  bool tryEnter() {
-    int64_t v = permits_.load(std::memory_order_relaxed);
-    while (v > 0) {
-      if (permits_.compare_exchange_weak(v, v - 1, std::memory_order_acq_rel)) return true;
+  enum class Entry { kPermit, kPassThrough, kClosed };
+
+  // `permits` must fit in 31 bits (validated with the sale).
+  explicit CounterGate(int64_t permits) : word_(pack(permits, 0)) {}
+
+  // kPermit or kPassThrough: the attempt goes on and finish() must follow.
+  // kClosed: sold out, nothing changed.
+  Entry enter() {
+    uint64_t w = word_.load(std::memory_order_acquire);
+    while (true) {
+      const int64_t p = permitsOf(w);
+      const int64_t h = holdersOf(w);
+      Entry e;
+      uint64_t next;
+      if (p > 0) {
+        e = Entry::kPermit;
+        next = pack(p - 1, h + 1);
+      } else if (h > 0) {
+        e = Entry::kPassThrough;
+        next = pack(p, h + 1);
+      } else {
+        return Entry::kClosed;
+      }
+      if (word_.compare_exchange_weak(w, next, std::memory_order_acq_rel)) return e;
     }
-    return false;
   }
-  void giveBack() { permits_.fetch_add(1, std::memory_order_acq_rel); }
-  int64_t permits() const { return permits_.load(std::memory_order_relaxed); }
+  // Settles an entered attempt; `created` iff it took a unit.
+  void finish(Entry e, bool created) {
+    const int64_t dp = (e == Entry::kPermit && !created)       ? 1
+                       : (e == Entry::kPassThrough && created) ? -1
+                                                                : 0;
+    update(dp, -1);
+  }
+  // A cancelled order's unit is back.
+  void giveBack() { update(1, 0); }
+
+  int64_t permits() const { return permitsOf(word_.load(std::memory_order_relaxed)); }
+  int64_t holders() const { return holdersOf(word_.load(std::memory_order_relaxed)); }
 
  private:
-  std::atomic<int64_t> permits_;
+  static uint64_t pack(int64_t permits, int64_t holders) {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(static_cast<int32_t>(permits))) << 32) |
+           static_cast<uint32_t>(holders);
+  }
+  static int64_t permitsOf(uint64_t w) { return static_cast<int32_t>(static_cast<uint32_t>(w >> 32)); }
+  static int64_t holdersOf(uint64_t w) { return static_cast<uint32_t>(w); }
+  void update(int64_t dp, int64_t dh) {
+    uint64_t w = word_.load(std::memory_order_acquire);
+    while (!word_.compare_exchange_weak(w, pack(permitsOf(w) + dp, holdersOf(w) + dh),
+                                        std::memory_order_acq_rel)) {
+    }
+  }
+
+  std::atomic<uint64_t> word_;
 };
 
 // A served sale: its spec and the core's per-sale runtime state.

@@ -105,11 +105,12 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
   // Layer by layer: the counter gate drops what the stock cannot serve before
   // the store sees it. A presented token still reaches the store, but only to
   // replay its first answer (window_open = false), never to create an order.
-  bool gated = false;  // true iff this attempt holds a gate permit
+  using Entry = CounterGate::Entry;
+  Entry entry = Entry::kClosed;  // kClosed here: no gate, or the gate was not entered
   bool gate_closed = false;
   if (open && sale->gate) {
-    gated = sale->gate->tryEnter();
-    if (!gated) {
+    entry = sale->gate->enter();
+    if (entry == Entry::kClosed) {
       if (token.empty()) {
         std::move(done)(OrderReply{.outcome = Outcome::kSoldOut});
         return;
@@ -117,10 +118,11 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
       gate_closed = true;
     }
   }
+  const bool gated = entry != Entry::kClosed;  // finish() must follow
 
   CallGuard* guard = store_guard_;
   if (guard != nullptr && !guard->allow(now)) {
-    if (gated) sale->gate->giveBack();
+    if (gated) sale->gate->finish(entry, /*created=*/false);
     std::move(done)(
         OrderReply{.outcome = Outcome::kCircuitOpen, .retry_after = guard->retryAfter(now)});
     return;
@@ -141,19 +143,19 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
 
   store_.attemptOrder(
       std::move(attempt), now,
-      [this, sale, gated, gate_closed, guard, now, done = std::move(done)](
+      [this, sale, gated, entry, gate_closed, guard, now, done = std::move(done)](
           absl::StatusOr<AttemptResult> result) mutable {
         if (guard != nullptr) {
           absl::Time end = clock_.now();
           guard->record(end, result.ok(), end - now);
         }
         if (!result.ok()) {
-          if (gated) sale->gate->giveBack();
+          if (gated) sale->gate->finish(entry, /*created=*/false);
           std::move(done)(OrderReply{.outcome = Outcome::kUnavailable});
           return;
         }
         bool took_unit = result->outcome == AttemptOutcome::kCreated && !result->replayed;
-        if (gated && !took_unit) sale->gate->giveBack();
+        if (gated) sale->gate->finish(entry, took_unit);
         Outcome outcome = fromAttempt(result->outcome);
         if (gate_closed && outcome == Outcome::kSaleNotOpen) outcome = Outcome::kSoldOut;
         std::move(done)(OrderReply{

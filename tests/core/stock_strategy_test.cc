@@ -226,3 +226,31 @@ TEST(CounterGateTest, DropsTrafficBeyondStockBeforeTheStore) {
 
 }  // namespace
 }  // namespace seckill
+
+namespace seckill {
+namespace {
+
+TEST(CounterGateUnitTest, PassesThroughWhileAttemptsAreInFlightAndSettlesExactly) {
+  CounterGate gate(1);
+  using Entry = CounterGate::Entry;
+  Entry a = gate.enter();  // takes the last permit
+  EXPECT_EQ(a, Entry::kPermit);
+  // No permit left, but `a` may still fail: the next attempt goes to the store.
+  Entry b = gate.enter();
+  EXPECT_EQ(b, Entry::kPassThrough);
+  EXPECT_EQ(gate.holders(), 2);
+  // `b` took the unit at the store; `a` turned out a duplicate.
+  gate.finish(b, /*created=*/true);
+  EXPECT_EQ(gate.permits(), -1);
+  gate.finish(a, /*created=*/false);
+  EXPECT_EQ(gate.permits(), 0);
+  EXPECT_EQ(gate.holders(), 0);
+  // Nothing in flight, nothing left: closed, without touching the books.
+  EXPECT_EQ(gate.enter(), Entry::kClosed);
+  EXPECT_EQ(gate.permits(), 0);
+  gate.giveBack();  // a cancelled order
+  EXPECT_EQ(gate.enter(), Entry::kPermit);
+}
+
+}  // namespace
+}  // namespace seckill

@@ -8,9 +8,11 @@
 -- otherwise collide on the dedup key and measure 409s). The same script drives
 -- nginx, so both servers see byte-identical requests.
 --
--- done() prints machine-readable lines for bench/run-nginx-compare:
+-- done() prints machine-readable lines for bench/run-nginx-compare and
+-- bench/run-ratelimit-compare:
 --   STATUS <code> <count>        one per HTTP status seen
---   RESULT key=value ...         requests, rps, latency (microseconds), socket errors
+--   RESULT key=value ...         requests, measured duration (microseconds), rps,
+--                                latency (microseconds), socket errors
 
 local threads = {}
 local next_id = 0

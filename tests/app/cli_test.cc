@@ -44,7 +44,17 @@ class CliTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  // A test that stops early (a failed ASSERT) must not leave an engine behind.
+  void TearDown() override {
+    for (pid_t pid : live_) {
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+      }
+    }
+    fs::remove_all(dir_);
+  }
 
   fs::path write(const std::string& name, const std::string& text) {
     fs::path p = dir_ / name;
@@ -70,6 +80,7 @@ class CliTest : public ::testing::Test {
     int rc = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     EXPECT_EQ(rc, 0);
+    if (rc == 0) live_.push_back(pid);
     return pid;
   }
 
@@ -86,6 +97,7 @@ class CliTest : public ::testing::Test {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    std::erase(live_, pid);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
 
@@ -105,6 +117,7 @@ class CliTest : public ::testing::Test {
   std::string stderrText() { return readFile(dir_ / "stderr"); }
 
   fs::path dir_;
+  std::vector<pid_t> live_;  // spawned and not yet reaped
 };
 
 TEST_F(CliTest, HelpDocumentsOptionsAndConfigKeys) {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages seckill needs to build and test, and only
 # those that are missing: a machine that has them all is left untouched (no
-# apt-get update, no network). redis-server is there for the Redis store
-# tests, which start their own instance.
+# apt-get update, no network). redis-server and mariadb-server are there for the
+# Redis and MariaDB tests, which start their own instances on free loopback ports.
 #
 #   installer/install-deps.sh           build + test dependencies
 #   installer/install-deps.sh --bench   also wrk and nginx, for bench/run-nginx-compare
@@ -16,9 +16,9 @@ packages=(
   libboost-dev libboost-system-dev
   libabsl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libhiredis-dev
+  libhiredis-dev libmariadb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  redis-server
+  redis-server mariadb-server
   curl
 )
 bench_packages=(wrk nginx-light)

@@ -85,10 +85,45 @@ class CounterGate {
   std::atomic<uint64_t> word_;
 };
 
+// The local sold-out flag of one sale: once the store has said "sold out",
+// order attempts (and token requests) are answered here, with no store call,
+// until a unit comes back. This is what keeps a sold-out sale off Redis.
+//
+// A unit can come back (a cancel) while a "sold out" answer is in flight; that
+// answer must not set the flag over the newer news. So the flag carries an
+// epoch that every clear() advances: a caller reads epoch() before asking the
+// store, and setIfUnchanged(epoch) sets the flag only if nothing was returned
+// in between. Lock-free.
+class SoldOutFlag {
+ public:
+  bool isSet() const { return (word_.load(std::memory_order_acquire) & 1) != 0; }
+  uint64_t epoch() const { return word_.load(std::memory_order_acquire) >> 1; }
+  // Sets the flag iff no clear() happened since `epoch` was read. True iff
+  // this call set it.
+  bool setIfUnchanged(uint64_t epoch) {
+    uint64_t expected = epoch << 1;
+    return word_.compare_exchange_strong(expected, expected | 1, std::memory_order_acq_rel);
+  }
+  // Sets the flag whatever happened meanwhile (another node reported sold out).
+  // True iff it was not set.
+  bool set() { return (word_.fetch_or(1, std::memory_order_acq_rel) & 1) == 0; }
+  // A unit came back: clears the flag and advances the epoch. True iff it was set.
+  bool clear() {
+    uint64_t w = word_.load(std::memory_order_acquire);
+    while (!word_.compare_exchange_weak(w, ((w >> 1) + 1) << 1, std::memory_order_acq_rel)) {
+    }
+    return (w & 1) != 0;
+  }
+
+ private:
+  std::atomic<uint64_t> word_{0};  // epoch << 1 | set
+};
+
 // A served sale: its spec and the core's per-sale runtime state.
 struct Sale {
   SaleSpec spec;
   std::unique_ptr<CounterGate> gate;  // only for kCounterGate
+  SoldOutFlag sold_out;
 };
 
 // The sales the engine serves. Built once before serving and immutable after,

@@ -75,6 +75,11 @@ void SaleService::issueToken(std::string_view sale_id, std::string_view user_id,
     std::move(done)(TokenReply{.outcome = Outcome::kSaleNotOpen});
     return;
   }
+  // A token for a sold-out sale could only ever buy "sold out".
+  if (sale->sold_out.isSet()) {
+    std::move(done)(TokenReply{.outcome = Outcome::kSoldOut});
+    return;
+  }
   absl::Duration ttl = sale->spec.token_ttl;
   store_.issueToken(sale_id, user_id, now + ttl,
                     [ttl, done = std::move(done)](absl::StatusOr<std::string> token) mutable {
@@ -107,8 +112,15 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
   // replay its first answer (window_open = false), never to create an order.
   using Entry = CounterGate::Entry;
   Entry entry = Entry::kClosed;  // kClosed here: no gate, or the gate was not entered
-  bool gate_closed = false;
-  if (open && sale->gate) {
+  bool gate_closed = false;      // sold out here: the store may only replay a token
+  if (open && sale->sold_out.isSet()) {
+    if (token.empty()) {
+      std::move(done)(OrderReply{.outcome = Outcome::kSoldOut});
+      return;
+    }
+    gate_closed = true;
+  }
+  if (open && !gate_closed && sale->gate) {
     entry = sale->gate->enter();
     if (entry == Entry::kClosed) {
       if (token.empty()) {
@@ -140,10 +152,13 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
   attempt.require_token = spec.require_token;
   attempt.window_open = open && !gate_closed;
   attempt.dedup_ttl = spec.dedup_ttl;
+  // Read before the store call: a unit returned meanwhile must win over this
+  // attempt's "sold out".
+  const uint64_t epoch = sale->sold_out.epoch();
 
   store_.attemptOrder(
       std::move(attempt), now,
-      [this, sale, gated, entry, gate_closed, guard, now, done = std::move(done)](
+      [this, sale, gated, entry, gate_closed, guard, now, epoch, done = std::move(done)](
           absl::StatusOr<AttemptResult> result) mutable {
         if (guard != nullptr) {
           absl::Time end = clock_.now();
@@ -158,6 +173,10 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
         if (gated) sale->gate->finish(entry, took_unit);
         Outcome outcome = fromAttempt(result->outcome);
         if (gate_closed && outcome == Outcome::kSaleNotOpen) outcome = Outcome::kSoldOut;
+        if (result->outcome == AttemptOutcome::kSoldOut && !result->replayed &&
+            sale->sold_out.setIfUnchanged(epoch) && events_ != nullptr) {
+          events_->soldOut(sale->spec.id);
+        }
         std::move(done)(OrderReply{
             .outcome = outcome, .order = std::move(result->order), .replayed = result->replayed});
       });
@@ -321,7 +340,7 @@ void OrderLifecycle::expire(std::string_view order_id, Callback<absl::Status> do
                                std::move(done)(released.status());
                                return;
                              }
-                             if (*released) giveBackPermit(sale_id);
+                             if (*released) unitReturned(sale_id);
                              std::move(done)(absl::OkStatus());
                            });
         return;
@@ -365,7 +384,7 @@ void OrderLifecycle::cancelPending(Order order, CancelReason reason,
                 std::move(done)(released.status());
                 return;
               }
-              if (*released) giveBackPermit(sale_id);
+              if (*released) unitReturned(sale_id);
               std::move(done)(std::move(applied));
             });
       });
@@ -385,9 +404,12 @@ void OrderLifecycle::recordOrderCall(absl::Time start, const absl::Status& statu
   orders_guard_->record(end, status.ok() || absl::IsNotFound(status), end - start);
 }
 
-void OrderLifecycle::giveBackPermit(std::string_view sale_id) {
+void OrderLifecycle::unitReturned(std::string_view sale_id) {
   Sale* sale = catalog_.find(sale_id);
-  if (sale != nullptr && sale->gate) sale->gate->giveBack();
+  if (sale == nullptr) return;
+  if (sale->gate) sale->gate->giveBack();
+  sale->sold_out.clear();
+  if (events_ != nullptr) events_->restocked(sale_id);
 }
 
 }  // namespace seckill

@@ -13,6 +13,7 @@
 #include "engine/core/outcome.h"
 #include "engine/core/sale.h"
 #include "engine/core/sale_catalog.h"
+#include "engine/core/sale_events.h"
 #include "engine/core/sale_store.h"
 
 namespace seckill {
@@ -52,6 +53,8 @@ class SaleService {
 
   // Registers every catalog sale with the store. Call once before serving.
   absl::Status registerSales();
+  // Where sold-out news goes (other nodes); optional, set before serving.
+  void setEvents(SaleEvents* events) { events_ = events; }
 
   void describe(std::string_view sale_id, Callback<SaleReply> done);
   void issueToken(std::string_view sale_id, std::string_view user_id, Callback<TokenReply> done);
@@ -65,6 +68,7 @@ class SaleService {
   SaleStore& store_;
   OrderIdGenerator& ids_;
   CallGuard* store_guard_;
+  SaleEvents* events_ = nullptr;
 };
 
 // What happens to an order after it exists: pay, cancel (by its shopper or on
@@ -94,13 +98,16 @@ class OrderLifecycle {
   // no-op for paid, cancelled or not yet due orders. OK unless a store failed.
   // Called by the cancel consumer; safe to call more than once.
   void expire(std::string_view order_id, Callback<absl::Status> done);
+  // Where restock news goes (other nodes); optional, set before serving.
+  void setEvents(SaleEvents* events) { events_ = events; }
 
  private:
   // pending -> cancelled; on success returns the unit (and the gate permit).
   void cancelPending(Order order, CancelReason reason, Callback<absl::StatusOr<Transition>> done);
   // Expires a pending order and answers the pay request with the result.
   void expireThenAnswer(Order pending, Callback<OrderReply> done);
-  void giveBackPermit(std::string_view sale_id);
+  // A unit came back: the gate permit, the local sold-out flag, the other nodes.
+  void unitReturned(std::string_view sale_id);
   // True (and `done` answered kCircuitOpen) iff the order store's breaker
   // denies a call now; `start` receives the time.
   bool denied(Callback<OrderReply>& done, absl::Time& start);
@@ -112,6 +119,7 @@ class OrderLifecycle {
   SaleStore& store_;
   OrderRepository& orders_;
   CallGuard* orders_guard_;
+  SaleEvents* events_ = nullptr;
 };
 
 }  // namespace seckill

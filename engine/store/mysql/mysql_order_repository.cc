@@ -1,0 +1,227 @@
+#include "engine/store/mysql/mysql_order_repository.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "engine/core/strings.h"
+#include "engine/store/redis/redis_keys.h"
+#include "spdlog/spdlog.h"
+
+namespace seckill {
+namespace {
+
+constexpr std::string_view kColumns =
+    "SELECT id, sale_id, user_id, state, reason, created, pay_before, updated FROM orders ";
+
+absl::Status unknownOrder() { return absl::NotFoundError("unknown order"); }
+
+bool stateFrom(int64_t v, OrderState& out) {
+  if (v < 0 || v > static_cast<int64_t>(OrderState::kCancelled)) return false;
+  out = static_cast<OrderState>(v);
+  return true;
+}
+
+bool reasonFrom(int64_t v, CancelReason& out) {
+  if (v < 0 || v > static_cast<int64_t>(CancelReason::kExpired)) return false;
+  out = static_cast<CancelReason>(v);
+  return true;
+}
+
+absl::StatusOr<Order> orderFromRow(const MysqlConnection::Row& row) {
+  Order o;
+  int64_t state = 0, reason = 0, created = 0, pay_before = 0, updated = 0;
+  if (row.size() != 8 || !row[0] || !row[1] || !row[2] || !row[3] || !row[4] || !row[5] ||
+      !row[6] || !row[7] || !absl::SimpleAtoi(*row[3], &state) ||
+      !absl::SimpleAtoi(*row[4], &reason) || !absl::SimpleAtoi(*row[5], &created) ||
+      !absl::SimpleAtoi(*row[6], &pay_before) || !absl::SimpleAtoi(*row[7], &updated) ||
+      !stateFrom(state, o.state) || !reasonFrom(reason, o.cancel_reason)) {
+    return absl::InternalError("mysql: malformed orders row");
+  }
+  o.id = *row[0];
+  o.sale_id = *row[1];
+  o.user_id = *row[2];
+  o.created_at = fromRedisMicros(created);
+  o.pay_before = fromRedisMicros(pay_before);
+  o.updated_at = fromRedisMicros(updated);
+  return o;
+}
+
+// The row of `id`; nullopt if there is none.
+absl::StatusOr<std::optional<Order>> selectOrder(MysqlConnection& c, const std::string& id) {
+  absl::StatusOr<std::vector<MysqlConnection::Row>> rows =
+      c.query(absl::StrCat(av(kColumns), "WHERE id = ", c.quote(id)));
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<Order>();
+  absl::StatusOr<Order> o = orderFromRow((*rows)[0]);
+  if (!o.ok()) return o.status();
+  return std::optional<Order>(*std::move(o));
+}
+
+}  // namespace
+
+MysqlOrderRepository::MysqlOrderRepository(RedisClient& redis, MysqlPool& pool,
+                                           MysqlOrderRepositoryOptions options)
+    : redis_(redis),
+      pool_(pool),
+      options_(options),
+      tasks_(options.threads, options.max_queued),
+      refresher_([this] { refreshLoop(); }) {}
+
+MysqlOrderRepository::~MysqlOrderRepository() { shutdown(); }
+
+void MysqlOrderRepository::shutdown() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (refresher_.joinable()) refresher_.join();
+  tasks_.shutdown();
+}
+
+void MysqlOrderRepository::get(std::string_view order_id, Callback<absl::StatusOr<Order>> done) {
+  auto shared = std::make_shared<Callback<absl::StatusOr<Order>>>(std::move(done));
+  if (!tasks_.submit([this, id = std::string(order_id), shared]() mutable {
+        std::move (*shared)(getNow(id));
+      })) {
+    std::move (*shared)(absl::UnavailableError("mysql order repository: queue full"));
+  }
+}
+
+void MysqlOrderRepository::transition(std::string_view order_id, OrderState from, OrderState to,
+                                      CancelReason reason, absl::Time at,
+                                      std::optional<absl::Time> only_before,
+                                      Callback<absl::StatusOr<Transition>> done) {
+  auto shared = std::make_shared<Callback<absl::StatusOr<Transition>>>(std::move(done));
+  if (!tasks_.submit(
+          [this, id = std::string(order_id), from, to, reason, at, only_before, shared]() mutable {
+            std::move (*shared)(transitionNow(id, from, to, reason, at, only_before));
+          })) {
+    std::move (*shared)(absl::UnavailableError("mysql order repository: queue full"));
+  }
+}
+
+absl::StatusOr<std::optional<Order>> MysqlOrderRepository::readHash(std::string_view sale,
+                                                                    const std::string& id) {
+  absl::StatusOr<RedisReply> r = redis_.commandSync(sale, {"HGETALL", redis_keys::order(sale, id)});
+  if (!r.ok()) return r.status();
+  if (r->type != RedisReply::Type::kArray) return absl::InternalError("redis: malformed HGETALL");
+  if (r->elements.empty()) return std::optional<Order>();
+  // The hash in the column order of the table, then parsed like a row.
+  static constexpr std::string_view kFields[] = {"id",     "sale",    "user",       "state",
+                                                 "reason", "created", "pay_before", "updated"};
+  MysqlConnection::Row row(std::size(kFields));
+  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
+    for (size_t f = 0; f < std::size(kFields); ++f) {
+      if (r->elements[i].str == kFields[f]) row[f] = r->elements[i + 1].str;
+    }
+  }
+  absl::StatusOr<Order> o = orderFromRow(row);
+  if (!o.ok()) return absl::InternalError(absl::StrCat("redis: malformed order hash ", id));
+  return std::optional<Order>(*std::move(o));
+}
+
+absl::StatusOr<Order> MysqlOrderRepository::getNow(const std::string& order_id) {
+  std::optional<std::string_view> sale = saleOfOrderId(order_id);
+  if (!sale || !isValidOrderId(order_id)) return unknownOrder();
+  absl::StatusOr<MysqlPool::Lease> lease = pool_.acquire();
+  if (!lease.ok()) return lease.status();
+  absl::StatusOr<std::optional<Order>> row = selectOrder(**lease, order_id);
+  if (!row.ok()) return row.status();
+  if (*row) return **std::move(row);
+  absl::StatusOr<std::optional<Order>> hash = readHash(*sale, order_id);
+  if (!hash.ok()) return hash.status();
+  if (*hash) return **std::move(hash);
+  // Persisted and its hash deleted between the two reads?
+  row = selectOrder(**lease, order_id);
+  if (!row.ok()) return row.status();
+  if (*row) return **std::move(row);
+  return unknownOrder();
+}
+
+absl::StatusOr<Transition> MysqlOrderRepository::transitionNow(
+    const std::string& order_id, OrderState from, OrderState to, CancelReason reason, absl::Time at,
+    std::optional<absl::Time> only_before) {
+  std::optional<std::string_view> sale = saleOfOrderId(order_id);
+  if (!sale || !isValidOrderId(order_id)) return unknownOrder();
+  // The hash first: once it is gone, the writer has committed the row.
+  absl::StatusOr<std::optional<Order>> hash = readHash(*sale, order_id);
+  if (!hash.ok()) return hash.status();
+  absl::StatusOr<MysqlPool::Lease> lease = pool_.acquire();
+  if (!lease.ok()) return lease.status();
+  MysqlConnection& c = **lease;
+  if (*hash) {
+    const Order& o = **hash;
+    absl::StatusOr<uint64_t> ins = c.execute(absl::StrCat(
+        "INSERT INTO orders (id, sale_id, user_id, state, reason, created, pay_before, updated) "
+        "VALUES (",
+        c.quote(o.id), ",", c.quote(o.sale_id), ",", c.quote(o.user_id), ",",
+        static_cast<int>(o.state), ",", static_cast<int>(o.cancel_reason), ",",
+        toRedisMicros(o.created_at), ",", toRedisMicros(o.pay_before), ",",
+        toRedisMicros(o.updated_at), ") ON DUPLICATE KEY UPDATE id = id"));
+    if (!ins.ok()) return ins.status();
+  }
+  bool applied = false;
+  if (!only_before || at < *only_before) {
+    CancelReason recorded = to == OrderState::kCancelled ? reason : CancelReason::kNone;
+    absl::StatusOr<uint64_t> updated = c.execute(
+        absl::StrCat("UPDATE orders SET state = ", static_cast<int>(to),
+                     ", reason = ", static_cast<int>(recorded), ", updated = ", toRedisMicros(at),
+                     " WHERE id = ", c.quote(order_id), " AND state = ", static_cast<int>(from)));
+    if (!updated.ok()) return updated.status();
+    applied = *updated == 1;
+  }
+  absl::StatusOr<std::optional<Order>> row = selectOrder(c, order_id);
+  if (!row.ok()) return row.status();
+  if (!*row) {
+    if (!*hash) return unknownOrder();
+    // The hash exists but its row could not be inserted: another live order
+    // of this user holds UNIQUE (sale_id, live_user). Nothing was changed.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "order ", order_id, " conflicts with another live order of its user in the database"));
+  }
+  return Transition{.order = **std::move(row), .applied = applied};
+}
+
+OrderCounts MysqlOrderRepository::counts() const {
+  return OrderCounts{.pending_payment = pending_.load(std::memory_order_relaxed),
+                     .paid = paid_.load(std::memory_order_relaxed),
+                     .cancelled = cancelled_.load(std::memory_order_relaxed)};
+}
+
+absl::Status MysqlOrderRepository::refreshCounts() {
+  absl::StatusOr<MysqlPool::Lease> lease = pool_.acquire();
+  if (!lease.ok()) return lease.status();
+  absl::StatusOr<std::vector<MysqlConnection::Row>> rows =
+      (*lease)->query("SELECT state, COUNT(*) FROM orders GROUP BY state");
+  if (!rows.ok()) return rows.status();
+  int64_t by_state[3] = {0, 0, 0};
+  for (const MysqlConnection::Row& row : *rows) {
+    int64_t state = -1, n = 0;
+    if (row.size() != 2 || !row[0] || !row[1] || !absl::SimpleAtoi(*row[0], &state) ||
+        !absl::SimpleAtoi(*row[1], &n) || state < 0 || state > 2) {
+      return absl::InternalError("mysql: malformed counts row");
+    }
+    by_state[state] = n;
+  }
+  pending_.store(by_state[0], std::memory_order_relaxed);
+  paid_.store(by_state[1], std::memory_order_relaxed);
+  cancelled_.store(by_state[2], std::memory_order_relaxed);
+  return absl::OkStatus();
+}
+
+void MysqlOrderRepository::refreshLoop() {
+  bool warned = false;
+  while (true) {
+    absl::Status s = refreshCounts();
+    if (!s.ok() && !warned) spdlog::warn("mysql order counts not refreshed: {}", s.ToString());
+    warned = !s.ok();
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), options_.counts_refresh);
+    if (stopping_) return;
+  }
+}
+
+}  // namespace seckill

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "engine/core/order_repository.h"
+#include "engine/store/mysql/mysql_pool.h"
+#include "engine/store/mysql/task_pool.h"
+#include "engine/store/redis/redis_client.h"
+
+namespace seckill {
+
+struct MysqlOrderRepositoryOptions {
+  int threads = 4;            // run the blocking MySQL/Redis calls; callers never block
+  size_t max_queued = 65536;  // calls waiting for a thread; beyond: Unavailable
+  absl::Duration counts_refresh = absl::Seconds(1);  // how often counts() is re-read
+};
+
+// Orders in MySQL (table `orders`, see mysql_schema.h), fed by OrderWriter
+// from the Redis order streams; an order not persisted yet is read from its
+// Redis hash sk:{sale}:o:<id> (written by RedisSaleStore's attempt script).
+//
+// get(id): the row; else the Redis hash; else the row again (the writer may
+// have committed and deleted the hash between the two reads); else NotFound.
+// Because the row is read before and after the hash, the writer may delete a
+// hash once its row is committed.
+//
+// transition(): makes sure the row exists (an `INSERT ... ON DUPLICATE KEY
+// UPDATE id=id` built from the Redis hash while it exists; a hash already gone
+// means the row was committed), then ONE conditional `UPDATE orders SET
+// state, reason, updated WHERE id AND state = from`, applied iff it affected
+// one row (only_before is checked before the UPDATE: `at` is the caller's
+// constant), then reads the row back. Racing transitions of one order apply
+// exactly once: InnoDB serializes the UPDATEs on the row. The Redis hash's
+// state is never changed (the row is the truth once it exists).
+//
+// counts(): cached, re-read by a background thread every counts_refresh with
+// `SELECT state, COUNT(*) FROM orders GROUP BY state`; orders still only in
+// the stream are not counted until the writer persists them.
+//
+// Thread-safety: thread-safe. get/transition complete on one of this
+// repository's threads. shutdown() (run by the destructor) completes what is
+// queued and joins the threads; `redis` and `pool` must outlive it.
+class MysqlOrderRepository final : public OrderRepository {
+ public:
+  MysqlOrderRepository(RedisClient& redis, MysqlPool& pool,
+                       MysqlOrderRepositoryOptions options = {});
+  ~MysqlOrderRepository() override;
+  MysqlOrderRepository(const MysqlOrderRepository&) = delete;
+  MysqlOrderRepository& operator=(const MysqlOrderRepository&) = delete;
+
+  void get(std::string_view order_id, Callback<absl::StatusOr<Order>> done) override;
+  void transition(std::string_view order_id, OrderState from, OrderState to, CancelReason reason,
+                  absl::Time at, std::optional<absl::Time> only_before,
+                  Callback<absl::StatusOr<Transition>> done) override;
+  // The last figures read (zeros before the first read). Never blocks.
+  OrderCounts counts() const override;
+
+  // Re-reads the counts now (blocking; for tests and start-up).
+  absl::Status refreshCounts();
+  void shutdown();
+
+ private:
+  absl::StatusOr<Order> getNow(const std::string& order_id);
+  absl::StatusOr<Transition> transitionNow(const std::string& order_id, OrderState from,
+                                           OrderState to, CancelReason reason, absl::Time at,
+                                           std::optional<absl::Time> only_before);
+  // The Redis hash of the order; nullopt if it does not exist.
+  absl::StatusOr<std::optional<Order>> readHash(std::string_view sale, const std::string& id);
+  void refreshLoop();
+
+  RedisClient& redis_;
+  MysqlPool& pool_;
+  const MysqlOrderRepositoryOptions options_;
+  TaskPool tasks_;
+
+  std::atomic<int64_t> pending_{0};
+  std::atomic<int64_t> paid_{0};
+  std::atomic<int64_t> cancelled_{0};
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread refresher_;
+};
+
+}  // namespace seckill

@@ -210,7 +210,27 @@ bool ShopperApi::admit(std::shared_ptr<Exchange>& ex) {
       .ip = req.remote_ip,
       .headers = std::span<const ratelimit::RequestInfo::Header>(fields.data(), req.header_count),
   };
-  const ratelimit::Verdict v = deps_.limiter->check(info, deps_.clock.now());
+  ratelimit::Evaluation e = deps_.limiter->evaluate(info, deps_.clock.now());
+  if (e.remote == nullptr) return applyVerdict(ex, e.verdict, /*waited=*/false);
+  // Distributed rules: the backend answers later, possibly on one of its threads; the I/O
+  // thread goes back to its loop meanwhile. A local queue rule's wait is served first (defer
+  // runs only on this thread), then the backend is asked.
+  auto ask = [this, pending = std::move(e.remote), ex]() mutable {
+    deps_.limiter->complete(std::move(pending), [this, ex = std::move(ex)](
+                                                    ratelimit::Verdict v) mutable {
+      if (applyVerdict(ex, v, /*waited=*/true)) dispatch(std::move(ex));
+    });
+  };
+  if (e.verdict.kind == ratelimit::Verdict::kDelay) {
+    ex->defer(e.verdict.wait, std::move(ask));
+  } else {
+    ask();
+  }
+  return false;
+}
+
+bool ShopperApi::applyVerdict(std::shared_ptr<Exchange>& ex, const ratelimit::Verdict& v,
+                              bool waited) {
   switch (v.kind) {
     case ratelimit::Verdict::kAllow:
       return true;
@@ -218,18 +238,22 @@ bool ShopperApi::admit(std::shared_ptr<Exchange>& ex) {
       if (deps_.on_shadow) deps_.on_shadow(v);
       return true;
     case ratelimit::Verdict::kDelay: {
+      if (v.shadowed && deps_.on_shadow) deps_.on_shadow(v);
+      if (waited) return true;  // the wait was served before the distributed rules were asked
       // Queue mode: the slot is reserved; answer when it comes, without
       // holding the I/O thread meanwhile.
-      if (v.shadowed && deps_.on_shadow) deps_.on_shadow(v);
       ex->defer(v.wait, [this, ex]() mutable { dispatch(std::move(ex)); });
       return false;
     }
     case ratelimit::Verdict::kReject:
-    case ratelimit::Verdict::kShed: {
+    case ratelimit::Verdict::kShed:
+    case ratelimit::Verdict::kUnavailable: {
+      const Request& req = ex->request();
       Response& res = ex->response();
       res.route = matchRoute(req.method, req.target).route;
       answerOutcome(res, v.kind == ratelimit::Verdict::kReject ? Outcome::kRateLimited
-                                                                : Outcome::kShed);
+                         : v.kind == ratelimit::Verdict::kShed ? Outcome::kShed
+                                                               : Outcome::kUnavailable);
       res.retry_after_s = ceilSeconds(v.wait);
       if (v.kind == ratelimit::Verdict::kReject) setRateLimitHeaders(res, v);
       ex->finish();

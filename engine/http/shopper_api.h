@@ -100,7 +100,12 @@ class ShopperApi {
   void dispatch(std::shared_ptr<Exchange> ex);
   // Applies the rate rules: true iff the request goes on now; otherwise it
   // was answered (429, 503 shed) or deferred (queue mode) here.
+  // With distributed rules the answer comes from the backend: admit() then
+  // returns false and dispatches (or answers) from the backend's completion.
   bool admit(std::shared_ptr<Exchange>& ex);
+  // Acts on a verdict: true iff the request goes on now. `waited`: a queue
+  // rule's wait was already served (a kDelay passes).
+  bool applyVerdict(std::shared_ptr<Exchange>& ex, const ratelimit::Verdict& v, bool waited);
 
   void handleOrder(std::shared_ptr<Exchange> ex, std::string_view sale_id);
   void handleMetrics(std::shared_ptr<Exchange> ex);

@@ -124,6 +124,15 @@ std::string RuleSpec::identity() const {
                       absl::ToInt64Nanoseconds(warmup), "\x1f", distributed ? "d" : "l");
 }
 
+uint64_t stableIdentityHash(const RuleSpec& rule) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : rule.identity()) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 absl::StatusOr<PathPattern> parsePathPattern(std::string_view pattern) {
   if (pattern.empty()) return absl::InvalidArgumentError("path is empty");
   if (pattern.front() != '/') {
@@ -227,6 +236,12 @@ absl::Status checkRule(const RuleSpec& r) {
       }
       if (r.max_wait <= absl::ZeroDuration()) {
         return absl::InvalidArgumentError("on_limit = queue needs max_wait > 0");
+      }
+      if (r.distributed) {
+        return absl::InvalidArgumentError(
+            "on_limit = queue is not supported with distributed = true (the slot would be "
+            "reserved in shared state while the wait runs on one node; use reject, or a local "
+            "queue rule)");
       }
       break;
     default:

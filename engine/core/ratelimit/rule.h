@@ -66,7 +66,9 @@ struct RuleSpec {
   absl::Duration warmup = absl::ZeroDuration();
   OnLimit on_limit = OnLimit::kReject;
   absl::Duration max_wait = absl::ZeroDuration();  // kQueue: longest a request may wait
-  bool distributed = false;  // carried for the Redis backend
+  // State shared by every engine node (RemoteLimiterBackend, remote_limiter.h) instead of
+  // in-process; on_limit = queue is refused for such a rule.
+  bool distributed = false;
   int line = 0;              // config line, 0 if from the API
 
   // "POST /api/v1/sales/*/orders user token_bucket 1/s", for messages and metrics labels.
@@ -75,6 +77,10 @@ struct RuleSpec {
   // max_wait or line). A reload keeps the state of rules whose identity is unchanged.
   std::string identity() const;
 };
+
+// identity() hashed with 64-bit FNV-1a: the same in every process, build and version, so it
+// can name a distributed rule's shared state (Redis keys).
+uint64_t stableIdentityHash(const RuleSpec& rule);
 
 // OK iff the whole set can be served. Otherwise the message names the first offending rule
 // ("rule 3 (line 12) \"...\": rate must be > 0") and the set must be rejected whole.

@@ -27,8 +27,11 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<RuleSp
         !s.ok()) {
       return s;  // unreachable: validateRules checked the pattern
     }
+    set->has_distributed_ = set->has_distributed_ || spec.distributed;
     std::string name = spec.name();
-    set->rules_.push_back(CompiledRule{std::move(spec), std::move(name), std::move(state)});
+    const uint64_t hash = stableIdentityHash(spec);
+    set->rules_.push_back(
+        CompiledRule{std::move(spec), std::move(name), std::move(state), hash});
   }
   return std::shared_ptr<const RuleSet>(std::move(set));
 }

@@ -23,6 +23,7 @@ struct CompiledRule {
   RuleSpec spec;
   std::string name;  // spec.name(), computed once
   std::shared_ptr<KeyedLimiters> state;
+  uint64_t identity_hash = 0;  // stableIdentityHash(spec), computed once
 };
 
 // An immutable, versioned snapshot of the rules: specs, trie and each rule's state. Readers
@@ -44,6 +45,8 @@ class RuleSet {
   uint64_t version() const { return version_; }
   const std::vector<CompiledRule>& rules() const { return rules_; }
   const RuleTrie& trie() const { return trie_; }
+  // True iff some rule has distributed = true.
+  bool hasDistributed() const { return has_distributed_; }
   std::vector<RuleSpec> specs() const;
   // The state of the rule with this identity, or nullptr.
   std::shared_ptr<KeyedLimiters> stateOf(const std::string& identity) const;
@@ -51,6 +54,7 @@ class RuleSet {
  private:
   RuleSet() = default;
   uint64_t version_ = 0;
+  bool has_distributed_ = false;
   std::vector<CompiledRule> rules_;
   RuleTrie trie_;
 };
@@ -83,6 +87,9 @@ class RuleRegistry {
   // The current set; for the hot path. The reference stays valid until this thread's next
   // snapshot() call on any registry.
   const RuleSet& snapshot() const { return cell_.read(); }
+  // The current set, shared: lock-free like snapshot(), plus one reference-count increment;
+  // for evaluations that finish asynchronously (distributed rules).
+  std::shared_ptr<const RuleSet> snapshotShared() const { return cell_.readShared(); }
   // The current set by a locked copy; for admin and metrics.
   std::shared_ptr<const RuleSet> current() const { return cell_.load(); }
   // Kept versions, oldest first (the last is current).

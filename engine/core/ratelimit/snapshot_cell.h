@@ -52,20 +52,11 @@ class SnapshotCell {
   }
 
   // The current snapshot, lock-free unless it changed since this thread last looked.
-  const T& read() const {
-    const uint64_t gen = gen_.load(std::memory_order_acquire);
-    ThreadCache& c = cache();
-    for (Entry& e : c.entries) {
-      if (e.cell == id_) {
-        if (e.gen != gen) refresh(e);
-        return *e.value;
-      }
-    }
-    Entry& e = c.entries[c.next++ % kWays];
-    e.cell = id_;
-    refresh(e);
-    return *e.value;
-  }
+  const T& read() const { return *entry().value; }
+
+  // As read(), but shares ownership (one reference-count increment): the snapshot stays alive
+  // as long as the returned pointer, for work that outlives the calling thread's next read().
+  std::shared_ptr<const T> readShared() const { return entry().value; }
 
  private:
   static constexpr size_t kWays = 4;
@@ -81,6 +72,22 @@ class SnapshotCell {
   static ThreadCache& cache() {
     thread_local ThreadCache c;
     return c;
+  }
+
+  // This thread's cache entry for the cell, refreshed if the cell changed.
+  Entry& entry() const {
+    const uint64_t gen = gen_.load(std::memory_order_acquire);
+    ThreadCache& c = cache();
+    for (Entry& e : c.entries) {
+      if (e.cell == id_) {
+        if (e.gen != gen) refresh(e);
+        return e;
+      }
+    }
+    Entry& e = c.entries[c.next++ % kWays];
+    e.cell = id_;
+    refresh(e);
+    return e;
   }
 
   void refresh(Entry& e) const {

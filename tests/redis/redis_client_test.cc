@@ -98,6 +98,22 @@ TEST_F(RedisClientTest, AFullQueueAnswersUnavailableAtOnce) {
   EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
 }
 
+TEST_F(RedisClientTest, ASeedListFromConfigFindsAStandaloneServer) {
+  // What `[store] redis = "tcp://..., tcp://..."` becomes; a dead seed is skipped.
+  auto seeds = parseRedisAddressList("tcp://127.0.0.1:1, redis://127.0.0.1:" +
+                                     std::to_string(server.port()));
+  ASSERT_TRUE(seeds.ok()) << seeds.status();
+  RedisClientOptions o;
+  o.seeds = *seeds;
+  RedisClient client(o);
+  EXPECT_FALSE(client.clusterMode());
+  EXPECT_EQ(client.endpointFor("x"), "127.0.0.1:" + std::to_string(server.port()));
+  EXPECT_EQ(client.connectedCount(), 2);
+  auto r = client.commandSync("x", {"SET", "k", "v"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(*server.query({"GET", "k"}), "v");
+}
+
 TEST(RedisClientNoServerTest, NoServerMeansUnavailableAtOnce) {
   RedisClientOptions o;
   o.port = 1;  // nothing listens there

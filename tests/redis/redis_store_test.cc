@@ -196,9 +196,13 @@ TEST_F(RedisStoreTest, AnOrderAttemptIsOneRoundTrip) {
   ASSERT_EQ(t.outcome, Outcome::kOk);
   ASSERT_EQ(*server.query({"CONFIG", "RESETSTAT"}), "OK");
   uint64_t sent_before = w.client->commandsSent();
-  constexpr int kAttempts = 8;
+  constexpr int kAttempts = 7;
   // Created, duplicate, sold out, token use and token replay alike.
-  for (int i = 0; i < 6; ++i) w.order("drop", "u" + std::to_string(i % 5));
+  EXPECT_EQ(w.order("drop", "u0").outcome, Outcome::kCreated);
+  EXPECT_EQ(w.order("drop", "u0").outcome, Outcome::kDuplicate);
+  EXPECT_EQ(w.order("drop", "u1").outcome, Outcome::kCreated);
+  EXPECT_EQ(w.order("drop", "u2").outcome, Outcome::kCreated);
+  EXPECT_EQ(w.order("drop", "u3").outcome, Outcome::kSoldOut);
   EXPECT_EQ(w.order("tok", "alice", t.token).outcome, Outcome::kCreated);
   EXPECT_TRUE(w.order("tok", "alice", t.token).replayed);
   // The client wrote exactly one command per attempt, and Redis ran exactly
@@ -208,6 +212,13 @@ TEST_F(RedisStoreTest, AnOrderAttemptIsOneRoundTrip) {
   EXPECT_EQ(calls["evalsha"], kAttempts);
   EXPECT_EQ(calls.count("script|load"), 0u);
   EXPECT_EQ(calls.count("eval"), 0u);
+  // After the sell-out, the local flag answers: no round trip at all.
+  const uint64_t sent_at_sell_out = w.client->commandsSent();
+  for (int i = 4; i < 20; ++i) {
+    EXPECT_EQ(w.order("drop", "u" + std::to_string(i)).outcome, Outcome::kSoldOut);
+  }
+  EXPECT_EQ(w.order("drop", "u0").outcome, Outcome::kSoldOut);  // even a holder's retry
+  EXPECT_EQ(w.client->commandsSent(), sent_at_sell_out);
 }
 
 TEST_F(RedisStoreTest, NoScriptIsRecoveredByReloading) {

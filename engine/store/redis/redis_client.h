@@ -5,13 +5,17 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "engine/core/callback.h"
+#include "engine/store/redis/redis_endpoint.h"
 
 namespace seckill {
 
@@ -35,9 +39,20 @@ struct RedisScript {
 };
 
 struct RedisClientOptions {
+  // The servers to start from. When `seeds` is empty, host:port is the one
+  // seed. Build seeds from configuration with parseRedisAddressList().
   std::string host = "127.0.0.1";
   int port = 6379;
-  int connections = 2;  // each served by its own thread
+  std::vector<RedisEndpoint> seeds;
+
+  // kAuto asks the seeds (CLUSTER SLOTS) at start: a cluster node makes the
+  // client a cluster client, a server without cluster support a standalone
+  // one. When no seed answers, one seed means standalone (reconnecting as
+  // ever) and several mean cluster (the slot map is fetched once one answers).
+  enum class Mode : uint8_t { kAuto, kStandalone, kCluster };
+  Mode mode = Mode::kAuto;
+
+  int connections = 2;  // per server (per master in a cluster), each with its own thread
   absl::Duration connect_timeout = absl::Milliseconds(500);
   absl::Duration command_timeout = absl::Seconds(1);  // a reply later than this: Unavailable
   size_t max_queued = 65536;                          // per connection; beyond: Unavailable
@@ -45,6 +60,11 @@ struct RedisClientOptions {
   absl::Duration reconnect_min = absl::Milliseconds(20);
   absl::Duration reconnect_max = absl::Milliseconds(500);
   std::vector<RedisScript> scripts;  // referred to by index in eval()
+
+  // Cluster only: MOVED/ASK redirects followed per command before it fails
+  // with Unavailable, and the least time between two slot map refreshes.
+  int max_redirects = 5;
+  absl::Duration refresh_interval = absl::Milliseconds(100);
 };
 
 // An auto-pipelining Redis client. It owns `connections` hiredis (synchronous)
@@ -55,6 +75,19 @@ struct RedisClientOptions {
 //
 // Commands are routed to a connection by hash of their `route` key, so the
 // commands of one route (one sale) are executed in submission order.
+//
+// Redis Cluster (see docs/redis.md): the route IS the hash tag content of the
+// command's keys (the sale id: every key of a sale is `sk:{<sale>}:...`); the
+// command goes to the master of slot CRC16(route) & 16383, on one of its
+// `connections` connections. The client keeps a slot map from CLUSTER SLOTS,
+// follows -MOVED (updating the map, and refreshing it from one background
+// thread at most every `refresh_interval`) and -ASK (ASKING + the command on
+// the named node, map unchanged), at most `max_redirects` times per command.
+// Scripts are loaded on every connection of every node. A transaction runs on
+// the route's master; a redirect inside it fails it with Unavailable (the map
+// is updated, so the caller's retry goes to the right node). Threads: K per
+// master, created when the master first appears in the map or in a redirect,
+// plus one refresher thread.
 //
 // Failure: a timeout or a broken connection fails every in-flight command of
 // that connection with Unavailable; the thread reconnects with backoff
@@ -115,23 +148,56 @@ class RedisClient {
   // True iff the calling thread is one of this process's Redis connection threads.
   static bool onConnectionThread();
 
-  // Connections currently up.
+  // Connections currently up, over all servers.
   int connectedCount() const;
 
-  // Commands written to Redis so far, over all connections (script reloads
-  // and NOSCRIPT retries included): what a round-trip count is measured by.
+  // True iff the client runs in cluster mode (decided at construction).
+  bool clusterMode() const { return cluster_; }
+
+  // Cluster: the master that currently serves `route` in the client's slot
+  // map ("host:port"), empty if none. Standalone: the server.
+  std::string endpointFor(std::string_view route) const;
+
+  // Commands written to Redis so far, over all connections (script reloads,
+  // NOSCRIPT retries, redirected resends, ASKING and the CLUSTER SLOTS
+  // probes included): what a round-trip count is measured by.
   uint64_t commandsSent() const { return sent_.load(std::memory_order_relaxed); }
 
  private:
   class Connection;
+  struct Node;
   struct Pending;
+  struct SlotMap;
 
-  Connection& route(std::string_view key);
+  Connection* route(std::string_view key);
   void submit(std::string_view route, std::unique_ptr<Pending> p);
+
+  // Cluster mode.
+  Node* nodeFor(const RedisEndpoint& endpoint, bool wait_for_connect);
+  void redirect(std::unique_ptr<Pending> p, std::string_view error, const RedisEndpoint& from);
+  void noteMoved(std::string_view error, const RedisEndpoint& from);
+  void requestRefresh();
+  void refreshLoop();
+  bool refreshNow();
+  std::vector<RedisEndpoint> refreshCandidates();
 
   RedisClientOptions options_;
   std::atomic<uint64_t> sent_{0};
-  std::vector<std::unique_ptr<Connection>> connections_;
+  bool cluster_ = false;  // fixed at construction
+
+  // Nodes are created on demand and destroyed only with the client, so a
+  // Node* (in the slot map, in a connection thread) stays valid.
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<Node>> nodes_ ABSL_GUARDED_BY(mu_);
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  Node* standalone_ = nullptr;     // standalone mode: the only node
+  std::unique_ptr<SlotMap> slots_;  // cluster mode: slot -> master, lock-free reads
+
+  // The refresher thread (cluster mode): one CLUSTER SLOTS at a time.
+  absl::Mutex refresh_mu_;
+  bool refresh_requested_ ABSL_GUARDED_BY(refresh_mu_) = false;
+  bool refresh_stopping_ ABSL_GUARDED_BY(refresh_mu_) = false;
+  std::thread refresher_;
 };
 
 }  // namespace seckill

@@ -1,0 +1,51 @@
+-- Sliding window, two counters, on shared state: SlidingWindowPolicy
+-- (engine/core/ratelimit/algorithms.h) in microseconds. Exact while rate * per_us < 2^53.
+-- KEYS[1] = sk:rl:{<rule hash>:<scope key>}, a hash: w (current window start, us), p, c
+-- ARGV    = now_us ("" = Redis TIME), rate, per_us
+-- Returns {kind (0 allow, 2 reject), wait_us, limit, remaining, reset_us}. The key expires
+-- two windows after the current one started (both counters are then 0).
+local key = KEYS[1]
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+else
+  now = tonumber(ARGV[1])
+end
+local rate = tonumber(ARGV[2])
+local P = tonumber(ARGV[3])
+
+local s = redis.call('HMGET', key, 'w', 'p', 'c')
+local w, prev, cur = tonumber(s[1]) or 0, tonumber(s[2]) or 0, tonumber(s[3]) or 0
+local ws = now - (now % P)
+if ws > w then
+  if ws == w + P then prev = cur else prev = 0 end
+  cur = 0
+  w = ws
+elseif ws < w then  -- `now` stepped back a window: count it in the current one
+  ws = w
+  now = ws
+end
+local e = now - ws
+local cap = rate * P
+local used = prev * (P - e) + cur * P
+local kind, wait = 0, 0
+if used + P <= cap then
+  cur = cur + 1
+  used = used + P
+  redis.call('HSET', key, 'w', string.format('%.17g', w), 'p', prev, 'c', cur)
+  redis.call('PEXPIRE', key, math.ceil((ws + 2 * P - now) / 1000) + 1)
+else
+  kind = 2
+  local at
+  if cur + 1 > rate then
+    at = ws + P + math.ceil(P * (cur - rate + 1) / cur)
+  else
+    at = ws + math.ceil(P * (prev - rate + cur + 1) / prev)
+  end
+  wait = math.max(0, at - now)
+end
+local remaining = math.max(0, math.floor((cap - used) / P))
+local reset = 0
+if cur > 0 then reset = ws + 2 * P - now elseif prev > 0 then reset = ws + P - now end
+return {kind, math.ceil(wait), rate, remaining, math.ceil(reset)}

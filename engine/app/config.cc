@@ -311,8 +311,114 @@ void parseHttp(TableReader& r, http::ServerOptions& out) {
   }
 }
 
+// The shape of a MySQL URL: "mysql://user[:password]@host[:port]/database".
+absl::Status validateMysqlUrl(std::string_view url) {
+  if (!url.starts_with("mysql://")) {
+    return absl::InvalidArgumentError("must start with mysql:// (mysql://user:password@host:3306/db)");
+  }
+  std::string_view rest = url.substr(8);
+  size_t at = rest.rfind('@');
+  size_t slash = rest.find('/', at == std::string_view::npos ? 0 : at);
+  if (at == std::string_view::npos || at == 0) {
+    return absl::InvalidArgumentError("needs a user: mysql://user:password@host:3306/db");
+  }
+  if (slash == std::string_view::npos || slash + 1 >= rest.size()) {
+    return absl::InvalidArgumentError("needs a database: mysql://user:password@host:3306/db");
+  }
+  return absl::OkStatus();
+}
+
+void parseStore(TableReader& r, StoreConfig& out) {
+  if (auto v = r.string("kind")) {
+    if (*v == "memory") {
+      out.kind = StoreConfig::Kind::kMemory;
+    } else if (*v == "redis") {
+      out.kind = StoreConfig::Kind::kRedis;
+    } else {
+      r.invalid("kind", "must be \"memory\" | \"redis\"");
+    }
+  }
+  // One address as a string, or a list of cluster seed nodes.
+  if (const toml::node* n = r.take("redis")) {
+    std::vector<std::string> texts;
+    if (n->is_string()) {
+      texts.push_back(std::string(n->as_string()->get()));
+    } else if (n->is_array() && !n->as_array()->empty()) {
+      for (const toml::node& e : *n->as_array()) {
+        if (!e.is_string()) {
+          r.invalid("redis", "must be a string or a list of strings such as \"tcp://127.0.0.1:6379\"");
+          texts.clear();
+          break;
+        }
+        texts.push_back(std::string(e.as_string()->get()));
+      }
+    } else {
+      r.invalid("redis", "must be a string or a non-empty list of strings such as \"tcp://127.0.0.1:6379\"");
+    }
+    for (const std::string& t : texts) {
+      absl::StatusOr<RedisEndpoint> a = parseRedisAddress(t);
+      if (!a.ok()) {
+        r.invalid("redis", a.status());
+        out.redis.clear();
+        break;
+      }
+      out.redis.push_back(*a);
+    }
+  }
+  if (auto v = r.integer("connections", 1, 64)) out.connections = static_cast<int>(*v);
+  if (auto v = r.duration("timeout")) out.timeout = *v;
+  if (auto v = r.duration("sold_out_refresh")) out.sold_out_refresh = *v;
+  if (out.kind == StoreConfig::Kind::kRedis && out.redis.empty() && !r.table().contains("redis")) {
+    r.invalid("kind", "= \"redis\" needs store.redis (e.g. \"tcp://127.0.0.1:6379\")");
+  }
+}
+
 void parseOrders(TableReader& r, OrdersConfig& out) {
+  if (auto v = r.string("kind")) {
+    if (*v == "memory") {
+      out.kind = OrdersConfig::Kind::kMemory;
+    } else if (*v == "redis") {
+      out.kind = OrdersConfig::Kind::kRedis;
+    } else if (*v == "mysql") {
+      out.kind = OrdersConfig::Kind::kMysql;
+    } else {
+      r.invalid("kind", "must be \"memory\" | \"redis\" | \"mysql\"");
+    }
+  }
+  if (auto v = r.string("mysql")) {
+    if (absl::Status s = validateMysqlUrl(*v); !s.ok()) {
+      r.invalid("mysql", s);
+    } else {
+      out.mysql = *v;
+    }
+  }
+  if (auto v = r.integer("pool", 1, 1000)) out.pool = static_cast<int>(*v);
+  if (auto v = r.integer("writers", 1, 64)) out.writers = static_cast<int>(*v);
+  if (auto v = r.integer("batch", 1, 10000)) out.batch = static_cast<int>(*v);
+  if (auto v = r.duration("claim_idle")) out.claim_idle = *v;
   if (auto v = r.duration("cancel_poll")) out.cancel_poll = *v;
+  if (out.kind == OrdersConfig::Kind::kMysql && out.mysql.empty() && !r.table().contains("mysql")) {
+    r.invalid("kind", "= \"mysql\" needs orders.mysql (e.g. \"mysql://user:password@127.0.0.1:3306/seckill\")");
+  }
+}
+
+// [store] and [orders] must fit together; `orders_kind_set`: the file named orders.kind.
+void checkBackends(Diagnostics& diag, int64_t line, bool orders_kind_set, EngineConfig& c) {
+  using SK = StoreConfig::Kind;
+  using OK = OrdersConfig::Kind;
+  if (!orders_kind_set) {
+    c.orders.kind = c.store.kind == SK::kRedis ? OK::kRedis : OK::kMemory;
+    return;
+  }
+  if (c.orders.kind == OK::kMemory && c.store.kind != SK::kMemory) {
+    diag.error(line, "orders.kind = \"memory\" needs [store] kind = \"memory\" (with Redis, use "
+                     "\"redis\" or \"mysql\")");
+  } else if (c.orders.kind != OK::kMemory && c.store.kind != SK::kRedis) {
+    diag.error(line, absl::StrCat("orders.kind = \"",
+                                  c.orders.kind == OK::kRedis ? "redis" : "mysql",
+                                  "\" needs [store] kind = \"redis\" (orders are created by the "
+                                  "Redis order script)"));
+  }
 }
 
 // The line a SaleSpec::validate() message is about: the sale key it names
@@ -461,6 +567,7 @@ void parseRule(Diagnostics& diag, const toml::table& table, int index,
     }
   }
   if (auto v = r.duration("max_wait")) spec.max_wait = *v;
+  if (auto v = r.boolean("distributed")) spec.distributed = *v;
   r.finish();
   if (diag.count() == errors_before) out.push_back(std::move(spec));
 }
@@ -495,6 +602,31 @@ void parseOverride(Diagnostics& diag, const toml::table& table, int index,
 void parseLimits(TableReader& r, LimitsConfig& out) {
   if (auto v = r.boolean("watch")) out.watch = *v;
   if (auto v = r.duration("watch_interval")) out.watch_interval = *v;
+  if (auto v = r.string("distributed_failure")) {
+    absl::StatusOr<ratelimit::FailurePolicy> p = ratelimit::parseFailurePolicy(*v);
+    if (p.ok()) {
+      out.distributed_failure = *p;
+    } else {
+      r.invalid("distributed_failure", p.status());
+    }
+  }
+  if (auto v = r.string("rule_store")) {
+    if (*v == "config") {
+      out.rule_store = LimitsConfig::RuleStore::kConfig;
+    } else if (*v == "redis") {
+      out.rule_store = LimitsConfig::RuleStore::kRedis;
+    } else {
+      r.invalid("rule_store", "must be \"config\" | \"redis\"");
+    }
+  }
+  if (auto v = r.duration("rule_poll")) {
+    if (*v > absl::Seconds(1)) {
+      r.invalid("rule_poll", "must be <= 1s (an edit must reach every node within a second)");
+    } else {
+      out.rule_poll = *v;
+    }
+  }
+  if (auto v = r.duration("distributed_timeout")) out.distributed_timeout = *v;
 }
 
 void parseBreaker(TableReader& r, BreakerConfig& out) {
@@ -548,15 +680,29 @@ absl::StatusOr<EngineConfig> parseConfig(std::string_view text, std::string_view
     parseHttp(r, config.http);
     r.finish();
   }
+  if (const toml::table* t = top.subTable("store")) {
+    TableReader r = TableReader::dotted(diag, *t, "store");
+    parseStore(r, config.store);
+    r.finish();
+  }
+  bool orders_kind_set = false;
+  int64_t orders_line = 0;
   if (const toml::table* t = top.subTable("orders")) {
     TableReader r = TableReader::dotted(diag, *t, "orders");
+    orders_kind_set = t->contains("kind");
+    orders_line = r.line("kind");
     parseOrders(r, config.orders);
     r.finish();
   }
+  checkBackends(diag, orders_line, orders_kind_set, config);
   SaleParser sales(diag);
   for (const toml::table* t : top.arrayOfTables("sale")) sales.parse(*t, config.sales);
+  int64_t limits_line = 0;
+  bool rule_store_set = false;
   if (const toml::table* t = top.subTable("limits")) {
     TableReader r = TableReader::dotted(diag, *t, "limits");
+    limits_line = r.line("rule_store");
+    rule_store_set = t->contains("rule_store");
     parseLimits(r, config.limits);
     r.finish();
   }
@@ -567,6 +713,14 @@ absl::StatusOr<EngineConfig> parseConfig(std::string_view text, std::string_view
   int override_index = 0;
   for (const toml::table* t : top.arrayOfTables("override")) {
     parseOverride(diag, *t, ++override_index, config.limits.overrides);
+  }
+  // Production mode keeps the rules in Redis unless the file says otherwise.
+  if (!rule_store_set && config.store.kind == StoreConfig::Kind::kRedis) {
+    config.limits.rule_store = LimitsConfig::RuleStore::kRedis;
+  }
+  if (config.limits.rule_store == LimitsConfig::RuleStore::kRedis &&
+      config.store.kind != StoreConfig::Kind::kRedis) {
+    diag.error(limits_line, "limits.rule_store = \"redis\" needs [store] kind = \"redis\"");
   }
   int64_t breaker_line = 0;
   if (const toml::table* t = top.subTable("breaker")) {
@@ -675,7 +829,11 @@ std::string_view configKeysHelp() {
   [http]    listen = "127.0.0.1:8080" ("[::1]:8080" for IPv6), threads = 2,
             max_connections = 10000, header_timeout = "10s", idle_timeout = "60s",
             max_header_bytes = 8192, max_body_bytes = 16384
-  [orders]  cancel_poll = "200ms"
+  [store]   kind = "memory" | "redis", redis = "tcp://127.0.0.1:6379" (or a list of cluster
+            seed nodes), connections = 2, timeout = "1s", sold_out_refresh = "1s"
+  [orders]  kind = "memory" | "redis" | "mysql" (default: as [store]),
+            mysql = "mysql://user:password@host:3306/db", pool = 8, writers = 2, batch = 500,
+            claim_idle = "30s", cancel_poll = "200ms"
   [[sale]]  id (required), stock (required), name = id, opens_at / closes_at (RFC 3339,
             absent: open now / never closes), pay_timeout = "15m", dedup_ttl = "5m",
             token_ttl = "5m", require_token = false,
@@ -684,10 +842,11 @@ std::string_view configKeysHelp() {
             per = "s" | "min" | "h", scope = "global" | "user" | "ip" | "header:<name>",
             algorithm = "token_bucket" | "leaky_bucket" | "sliding_window" | "sliding_log",
             burst = 1, queue = 0, warmup (token_bucket), on_limit = "reject" | "queue" | "log",
-            max_wait (queue)
+            max_wait (queue), distributed = false (state in Redis, shared by every node)
   [[override]] prefix (required), mode = "dry_run" | "shed" | "none"
   [limits]  watch = true (reload rules when the file changes; SIGHUP always reloads),
-            watch_interval = "1s"
+            watch_interval = "1s", rule_store = "config" | "redis", rule_poll = "100ms",
+            distributed_failure = "open" | "closed", distributed_timeout = "100ms"
   [breaker] mode = "normal" | "forced_open" | "disabled" | "metrics_only",
             window = "count" | "time", window_calls = 100, window_length = "10s",
             min_calls = 20, failure_ratio = 0.5, slow_ratio = 1.0, slow_call = "1s",

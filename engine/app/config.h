@@ -10,14 +10,40 @@
 #include "absl/time/time.h"
 #include "engine/core/ratelimit/circuit_breaker.h"
 #include "engine/core/ratelimit/rate_limiter.h"
+#include "engine/core/ratelimit/remote_limiter.h"
 #include "engine/core/ratelimit/rule.h"
 #include "engine/core/sale.h"
 #include "engine/http/server.h"
+#include "engine/store/redis/redis_endpoint.h"
 
 namespace seckill::app {
 
-// The [orders] table: what happens to orders after they are created.
+// The [store] table: where stock, dedup keys, tokens and the delayed cancels live.
+struct StoreConfig {
+  enum class Kind { kMemory, kRedis };
+  Kind kind = Kind::kMemory;
+  // kRedis: one server, or the seed nodes of a Redis Cluster (any reachable
+  // one is enough; the client discovers the rest).
+  std::vector<RedisEndpoint> redis;
+  int connections = 2;                          // per Redis server / cluster master
+  absl::Duration timeout = absl::Seconds(1);    // a reply later than this: 503
+  // How often a sale flagged sold out locally checks Redis for a returned unit
+  // (in case a broadcast was missed).
+  absl::Duration sold_out_refresh = absl::Seconds(1);
+};
+
+// The [orders] table: where orders live and what happens to them after they are created.
 struct OrdersConfig {
+  // kMemory: in the engine (needs [store] kind = "memory"); kRedis: the order
+  // hashes in Redis (needs kind = "redis"); kMysql: durable in MariaDB/MySQL,
+  // written from the Redis order streams (needs kind = "redis").
+  enum class Kind { kMemory, kRedis, kMysql };
+  Kind kind = Kind::kMemory;  // absent in the file: follows [store] kind
+  std::string mysql;          // kMysql: "mysql://user:password@host:port/database"
+  int pool = 8;               // DB connections of this engine, at most
+  int writers = 2;            // batch-writer threads (each holds one connection while writing)
+  int batch = 500;            // rows per multi-row INSERT
+  absl::Duration claim_idle = absl::Seconds(30);  // reclaim a dead writer's entries after this
   // How often the delayed-cancel consumer looks for unpaid orders past pay_before.
   absl::Duration cancel_poll = absl::Milliseconds(200);
 };
@@ -30,6 +56,17 @@ struct LimitsConfig {
   // as on SIGHUP.
   bool watch = true;
   absl::Duration watch_interval = absl::Seconds(1);
+  // Rules marked `distributed` keep their state in Redis ([store] kind = "redis";
+  // with the memory store they run on in-process state). On a Redis error or
+  // timeout such a rule admits (kOpen) or answers 503 (kClosed); each is counted.
+  ratelimit::FailurePolicy distributed_failure = ratelimit::FailurePolicy::kOpen;
+  absl::Duration distributed_timeout = absl::Milliseconds(100);
+  // kRedis: the rule set lives in Redis and every node follows it (a reload on
+  // any node publishes there); kConfig: each node uses its own file. Absent
+  // from the file: kRedis with [store] kind = "redis", else kConfig.
+  enum class RuleStore { kConfig, kRedis };
+  RuleStore rule_store = RuleStore::kConfig;
+  absl::Duration rule_poll = absl::Milliseconds(100);  // how often a node looks for a new set
 };
 
 // The [breaker] table: one circuit breaker per backend dependency (stock store, order store),
@@ -43,6 +80,7 @@ struct BreakerConfig {
 // demoConfig()) and then only read. http.host/port hold the parsed `listen`.
 struct EngineConfig {
   http::ServerOptions http;
+  StoreConfig store;
   OrdersConfig orders;
   std::vector<SaleSpec> sales;  // in file order
   LimitsConfig limits;

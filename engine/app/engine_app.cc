@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "engine/core/strings.h"
 #include "engine/http/metrics.h"
+#include "engine/store/redis/redis_rule_store.h"
 #include "spdlog/spdlog.h"
 
 namespace seckill::app {
@@ -56,15 +57,28 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
   (*stock)->setMode(config.breaker.mode, now);
   (*orders)->setMode(config.breaker.mode, now);
 
+  absl::StatusOr<std::unique_ptr<Backends>> backends = Backends::create(config);
+  if (!backends.ok()) return backends.status();
   std::unique_ptr<EngineApp> app(new EngineApp(std::move(config), std::move(config_path),
-                                               std::move(*catalog), std::move(*stock),
-                                               std::move(*orders)));
-  if (absl::Status s = app->sales_.registerSales(); !s.ok()) return s;
-  if (!app->config_.limits.rules.empty()) {
-    absl::StatusOr<uint64_t> v = app->rules_.replace(app->config_.limits.rules);
-    if (!v.ok()) return absl::InvalidArgumentError(v.status().message());
+                                               std::move(*catalog), std::move(*backends),
+                                               std::move(*stock), std::move(*orders)));
+  if (absl::Status s = app->sales_.registerSales(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("cannot register the sales with the store: ",
+                                               s.message()));
   }
+  if (absl::Status s = app->loadRules(); !s.ok()) return s;
   app->applyOverrides(app->config_.limits.overrides);
+
+  if (RedisClient* redis = app->backends_->redis()) {
+    app->broadcast_ = std::make_unique<SaleBroadcast>(
+        *redis, app->config_.store.redis, *app->catalog_, app->backends_->store(),
+        absl::StrCat(absl::Hex(randomSeed())));
+    app->sales_.setEvents(app->broadcast_.get());
+    app->lifecycle_.setEvents(app->broadcast_.get());
+    SaleBroadcast* broadcast = app->broadcast_.get();
+    app->sold_out_task_ = std::make_unique<PeriodicTask>(app->config_.store.sold_out_refresh,
+                                                         [broadcast] { broadcast->refresh(); });
+  }
 
   EngineApp* self = app.get();
   http::ShopperApiDeps deps{
@@ -72,8 +86,8 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
       .catalog = *app->catalog_,
       .sales = app->sales_,
       .orders = app->lifecycle_,
-      .repository = app->orders_,
-      .store = app->store_,
+      .repository = app->backends_->ordersForMetrics(),
+      .store = app->backends_->store(),
       .limiter = &app->limiter_,
       .on_shadow = [self](const ratelimit::Verdict& v) { self->onShadow(v); },
       .extra_metrics = [self](std::string& out) { self->appendMetrics(out); },
@@ -92,20 +106,30 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
 }
 
 EngineApp::EngineApp(EngineConfig config, std::string config_path,
-                     std::unique_ptr<SaleCatalog> catalog,
+                     std::unique_ptr<SaleCatalog> catalog, std::unique_ptr<Backends> backends,
                      std::unique_ptr<ratelimit::CircuitBreaker> stock_breaker,
                      std::unique_ptr<ratelimit::CircuitBreaker> order_breaker)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
       ids_(randomSeed()),
       catalog_(std::move(catalog)),
-      store_(orders_, cancels_),
+      backends_(std::move(backends)),
       stock_breaker_(std::move(stock_breaker)),
       order_breaker_(std::move(order_breaker)),
-      limiter_(rules_),
-      sales_(clock_, *catalog_, store_, ids_, stock_breaker_.get()),
-      lifecycle_(clock_, *catalog_, store_, orders_, order_breaker_.get()),
-      consumer_(cancels_, lifecycle_),
+      limiter_(rules_, backends_->rateLimitBackend(),
+               ratelimit::DistributedOptions{
+                   .failure = config_.limits.distributed_failure,
+                   .on_backend_error =
+                       [](const ratelimit::BackendErrorEvent& e) {
+                         spdlog::warn(
+                             "rate limit state in Redis unavailable for {}: {} (failing {}; +{} "
+                             "not logged)",
+                             e.rule, str(e.status.message()),
+                             str(ratelimit::failurePolicyName(e.applied)), e.suppressed);
+                       }}),
+      sales_(clock_, *catalog_, backends_->store(), ids_, stock_breaker_.get()),
+      lifecycle_(clock_, *catalog_, backends_->store(), backends_->orders(), order_breaker_.get()),
+      consumer_(backends_->cancels(), lifecycle_),
       cancel_task_(config_.orders.cancel_poll, [this] { runCancelConsumer(); }),
       watch_task_(config_.limits.watch_interval, [this] { watchConfig(); }) {}
 
@@ -114,6 +138,7 @@ EngineApp::~EngineApp() { stop(); }
 void EngineApp::start() {
   if (started_ || stopped_) return;
   started_ = true;
+  backends_->start();
   cancel_task_.start();
   {
     // The file as loaded is the baseline the watch compares against.
@@ -125,17 +150,21 @@ void EngineApp::start() {
     }
   }
   watch_task_.start();
+  if (sold_out_task_) sold_out_task_->start();
   server_->start();
 }
 
 void EngineApp::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (RedisRuleStore* store = backends_->ruleStore()) store->stop();
   // New work stops at the edge first; then the background work behind it.
   if (server_) server_->stop();
   watch_task_.stop();
   cancel_task_.stop();
-  store_.shutdown();
+  if (sold_out_task_) sold_out_task_->stop();
+  if (broadcast_) broadcast_->stop();
+  backends_->shutdown();
 }
 
 uint16_t EngineApp::port() const { return server_->port(); }
@@ -150,8 +179,50 @@ std::vector<std::string> EngineApp::describe() const {
                                config_.http.threads, " threads; cancel poll ",
                                absl::FormatDuration(config_.orders.cancel_poll), "; ",
                                config_.sales.size(), " sale(s)"));
+  lines.push_back(backends_->describe());
   for (const auto& sale : catalog_->all()) lines.push_back(describeSale(sale->spec));
   return lines;
+}
+
+absl::Status EngineApp::loadRules() {
+  RedisRuleStore* store = backends_->ruleStore();
+  if (store == nullptr) {
+    if (config_.limits.rules.empty()) return absl::OkStatus();
+    absl::StatusOr<uint64_t> v = rules_.replace(config_.limits.rules);
+    return v.ok() ? absl::OkStatus() : absl::InvalidArgumentError(v.status().message());
+  }
+  // Production mode: the set in Redis wins; this file only seeds an empty Redis.
+  absl::StatusOr<bool> seeded = store->seedIfAbsent(config_.limits.rules);
+  if (!seeded.ok()) {
+    return absl::Status(seeded.status().code(),
+                        absl::StrCat("cannot read the rule set in Redis: ", seeded.status().message()));
+  }
+  absl::StatusOr<std::optional<RedisRuleStore::Stored>> stored = store->fetch();
+  std::vector<ratelimit::RuleSpec> specs = config_.limits.rules;
+  if (stored.ok() && stored->has_value()) {
+    specs = (*stored)->specs;
+    spdlog::info("rules: {} the shared set in Redis (version {}, {} rule(s))",
+                 *seeded ? "seeded" : "following", (*stored)->version, specs.size());
+  } else if (!stored.ok()) {
+    spdlog::error("the rule set in Redis is unusable ({}); serving this file's rules",
+                  str(stored.status().message()));
+  }
+  if (!specs.empty()) {
+    absl::StatusOr<uint64_t> v = rules_.replace(std::move(specs));
+    if (!v.ok()) return absl::InvalidArgumentError(v.status().message());
+  }
+  // Every later edit, on any node, arrives here within rule_poll.
+  return store->watch([this](std::vector<ratelimit::RuleSpec> set, uint64_t version) {
+    const size_t n = set.size();
+    absl::StatusOr<uint64_t> v = rules_.replace(std::move(set));
+    if (v.ok()) {
+      reloads_ok_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("rules: applied version {} from Redis ({} rule(s))", version, n);
+    } else {
+      reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("rules: version {} from Redis refused: {}", version, str(v.status().message()));
+    }
+  });
 }
 
 absl::StatusOr<uint64_t> EngineApp::reloadRules() {
@@ -169,6 +240,19 @@ absl::StatusOr<uint64_t> EngineApp::reloadRules() {
     return version.status();
   }
   applyOverrides(fresh->limits.overrides);
+  if (RedisRuleStore* store = backends_->ruleStore()) {
+    // Every other node picks the new set up from Redis.
+    absl::StatusOr<uint64_t> shared = store->publish(fresh->limits.rules);
+    if (!shared.ok()) {
+      reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+      spdlog::error("rules reloaded here but not shared with the other nodes: {}",
+                    str(shared.status().message()));
+      return absl::Status(shared.status().code(),
+                          absl::StrCat("applied on this node only; Redis: ",
+                                       shared.status().message()));
+    }
+    spdlog::info("rules published to Redis as version {}", *shared);
+  }
   reloads_ok_.fetch_add(1, std::memory_order_relaxed);
   spdlog::info("rules reloaded from {}: version {} with {} rule(s), {} override(s)", config_path_,
                *version, fresh->limits.rules.size(), fresh->limits.overrides.size());
@@ -213,13 +297,10 @@ void EngineApp::onShadow(const ratelimit::Verdict& v) {
 }
 
 void EngineApp::runCancelConsumer() {
-  // Counts the acks made during the call: all of them with the memory stores,
-  // which complete inline.
   size_t acked = consumer_.runOnce(clock_.now());
-  if (acked > 0) {
-    cancels_acked_.fetch_add(acked, std::memory_order_relaxed);
-    spdlog::debug("cancel consumer: {} delayed cancel(s) handled", acked);
-  }
+  // What /metrics shows without blocking an HTTP thread on a store.
+  backends_->refreshGauges();
+  if (acked > 0) spdlog::debug("cancel consumer: {} delayed cancel(s) handled", acked);
 }
 
 void EngineApp::appendMetrics(std::string& out) const {
@@ -229,12 +310,32 @@ void EngineApp::appendMetrics(std::string& out) const {
       "acknowledged.\n"
       "# TYPE seckill_cancel_queue_pending gauge\n"
       "seckill_cancel_queue_pending ",
-      cancels_.pending(),
+      backends_->cancelsPending(),
       "\n"
       "# HELP seckill_cancel_acked_total Delayed-cancel messages handled and acknowledged.\n"
       "# TYPE seckill_cancel_acked_total counter\n"
       "seckill_cancel_acked_total ",
-      cancels_acked_.load(std::memory_order_relaxed), "\n");
+      consumer_.acked(), "\n");
+
+  backends_->appendMetrics(out);
+  out.append(
+      "# HELP seckill_sale_sold_out_local 1 while this node answers the sale's orders "
+      "\"sold out\" without asking the store.\n"
+      "# TYPE seckill_sale_sold_out_local gauge\n");
+  for (const auto& sale : catalog_->all()) {
+    out.append("seckill_sale_sold_out_local{sale=");
+    http::appendLabelValue(out, sale->spec.id);
+    absl::StrAppend(&out, "} ", sale->sold_out.isSet() ? 1 : 0, "\n");
+  }
+  if (broadcast_) {
+    absl::StrAppend(&out,
+                    "# HELP seckill_sale_broadcasts_total Sold-out / restock messages, by "
+                    "direction.\n# TYPE seckill_sale_broadcasts_total counter\n"
+                    "seckill_sale_broadcasts_total{direction=\"published\"} ",
+                    broadcast_->published(),
+                    "\nseckill_sale_broadcasts_total{direction=\"applied\"} ",
+                    broadcast_->applied(), "\n");
+  }
 
   // Traffic control: per-rule counters of the running set.
   std::shared_ptr<const ratelimit::RuleSet> set = rules_.current();
@@ -264,6 +365,13 @@ void EngineApp::appendMetrics(std::string& out) const {
       absl::StrAppend(&out, ",decision=\"", decision, "\"} ", value, "\n");
     }
   }
+  absl::StrAppend(&out,
+                  "# HELP seckill_rate_limit_backend_errors_total Distributed rule checks "
+                  "Redis could not answer (the rule then failed ",
+                  av(ratelimit::failurePolicyName(limiter_.failurePolicy())),
+                  ").\n# TYPE seckill_rate_limit_backend_errors_total counter\n"
+                  "seckill_rate_limit_backend_errors_total ",
+                  limiter_.backendErrors(), "\n");
   absl::StrAppend(&out,
                   "# HELP seckill_shadow_limited_total Requests a log-mode rule would have "
                   "limited.\n# TYPE seckill_shadow_limited_total counter\n"

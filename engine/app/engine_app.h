@@ -8,8 +8,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/app/backends.h"
 #include "engine/app/config.h"
 #include "engine/app/periodic_task.h"
+#include "engine/app/sale_broadcast.h"
 #include "engine/core/cancel_consumer.h"
 #include "engine/core/clock.h"
 #include "engine/core/order.h"
@@ -19,14 +21,12 @@
 #include "engine/core/sale_catalog.h"
 #include "engine/core/sale_service.h"
 #include "engine/http/server.h"
-#include "engine/store/memory/memory_delay_queue.h"
-#include "engine/store/memory/memory_order_repository.h"
-#include "engine/store/memory/memory_sale_store.h"
 
 namespace seckill::app {
 
 // The engine as one process runs it, wired from an EngineConfig: the system
-// clock, the sale catalog, the memory stores, the sale and order services, the
+// clock, the sale catalog, the stores (Backends: memory, or Redis and MySQL),
+// the sale and order services, the
 // delayed-cancel consumer on its timer thread, and the shopper HTTP server.
 // It holds no logic of its own.
 //
@@ -74,9 +74,13 @@ class EngineApp {
 
  private:
   EngineApp(EngineConfig config, std::string config_path, std::unique_ptr<SaleCatalog> catalog,
+            std::unique_ptr<Backends> backends,
             std::unique_ptr<ratelimit::CircuitBreaker> stock_breaker,
             std::unique_ptr<ratelimit::CircuitBreaker> order_breaker);
   void applyOverrides(const std::vector<ratelimit::Override>& overrides);
+  // The rule set at start: the file's, or (rule_store = "redis") the shared set
+  // in Redis, seeded from the file when Redis has none, then followed.
+  absl::Status loadRules();
   // Reloads when the config file's modification time or size changed.
   void watchConfig();
   // A request a log-mode rule would have limited: counted, and logged at most
@@ -93,9 +97,7 @@ class EngineApp {
   SystemClock clock_;
   OrderIdGenerator ids_;
   std::unique_ptr<SaleCatalog> catalog_;
-  MemoryOrderRepository orders_;
-  MemoryDelayQueue cancels_;
-  MemorySaleStore store_;
+  std::unique_ptr<Backends> backends_;
   std::unique_ptr<ratelimit::CircuitBreaker> stock_breaker_;
   std::unique_ptr<ratelimit::CircuitBreaker> order_breaker_;
   ratelimit::RuleRegistry rules_;
@@ -103,7 +105,6 @@ class EngineApp {
   SaleService sales_;
   OrderLifecycle lifecycle_;
   CancelConsumer consumer_;  // driven only by cancel_task_'s thread
-  std::atomic<uint64_t> cancels_acked_{0};
   PeriodicTask cancel_task_;
   PeriodicTask watch_task_;  // config file watch; also evicts idle limiter keys
   absl::Mutex reload_mu_;    // one reload at a time (SIGHUP vs the watch)
@@ -114,6 +115,9 @@ class EngineApp {
   std::atomic<uint64_t> shadow_total_{0};
   std::atomic<int64_t> shadow_logged_at_{0};    // unix seconds of the last shadow log line
   std::atomic<uint64_t> shadow_unlogged_{0};
+  // Redis only: the sold-out news between nodes, and its safety refresh.
+  std::unique_ptr<SaleBroadcast> broadcast_;
+  std::unique_ptr<PeriodicTask> sold_out_task_;
   std::unique_ptr<http::Server> server_;  // set by create()
   bool started_ = false;                  // owner thread only
   bool stopped_ = false;                  // owner thread only

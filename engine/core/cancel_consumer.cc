@@ -15,12 +15,14 @@ size_t CancelConsumer::runOnce(absl::Time now) {
     for (Delivery& d : batch) {
       DelayQueue* queue = &queue_;
       std::string id = d.id;
-      lifecycle_.expire(d.payload, [queue, id = std::move(id), acked](absl::Status s) {
+      lifecycle_.expire(d.payload, [queue, id = std::move(id), acked,
+                                    total = total_acked_](absl::Status s) {
         // Not acknowledged on failure: the message comes back after the
         // visibility timeout and expire() runs again (it is idempotent).
         if (!s.ok()) return;
         queue->ack(id);
         acked->fetch_add(1, std::memory_order_relaxed);
+        total->fetch_add(1, std::memory_order_relaxed);
       });
     }
     if (batch.size() < batch_) break;

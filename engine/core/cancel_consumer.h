@@ -1,6 +1,9 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 
 #include "absl/time/time.h"
 #include "engine/core/delay_queue.h"
@@ -23,11 +26,17 @@ class CancelConsumer {
   // acknowledged during the call (completions that arrive later ack later).
   size_t runOnce(absl::Time now);
 
+  // Messages acknowledged so far, including completions that arrived after
+  // their runOnce() returned (networked stores complete on their threads).
+  uint64_t acked() const { return total_acked_->load(std::memory_order_relaxed); }
+
  private:
   DelayQueue& queue_;
   OrderLifecycle& lifecycle_;
   absl::Duration visibility_;
   size_t batch_;
+  // Shared with the completions, which may outlive this consumer.
+  std::shared_ptr<std::atomic<uint64_t>> total_acked_ = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 }  // namespace seckill

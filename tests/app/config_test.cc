@@ -232,10 +232,10 @@ TEST(ConfigErrorTest, UnknownSubTableInOrders) {
   EXPECT_EQ(errorOf(R"(
 [orders]
 cancel_poll = "1s"
-[orders.mysql]
+[orders.db]
 host = "db"
 )"),
-            "demo.toml:3: unknown table [orders.mysql]");
+            "demo.toml:3: unknown table [orders.db]");
 }
 
 TEST(ConfigErrorTest, UnknownKeyInSale) {

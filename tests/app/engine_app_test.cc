@@ -65,9 +65,10 @@ TEST(EngineAppTest, DescribesWhatItServes) {
   absl::StatusOr<std::unique_ptr<EngineApp>> app = EngineApp::create(testConfig());
   ASSERT_TRUE(app.ok()) << app.status();
   std::vector<std::string> lines = (*app)->describe();
-  ASSERT_EQ(lines.size(), 2u);
+  ASSERT_EQ(lines.size(), 3u);
   EXPECT_THAT(lines[0], HasSubstr("listening on http://127.0.0.1:"));
-  EXPECT_THAT(lines[1], HasSubstr("sale \"demo\" (Demo drop): stock 10000, strategy atomic"));
+  EXPECT_EQ(lines[1], "stores: memory (embedded); orders: memory");
+  EXPECT_THAT(lines[2], HasSubstr("sale \"demo\" (Demo drop): stock 10000, strategy atomic"));
 }
 
 TEST(EngineAppTest, AnAddressInUseFailsCreate) {

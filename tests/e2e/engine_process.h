@@ -240,6 +240,15 @@ class EngineProcess {
   void signal(int sig) {
     if (pid_ > 0) ::kill(pid_, sig);
   }
+  // SIGKILL (a crash at an arbitrary moment) and reap. The next start() runs
+  // a new process with the same config body on a new port.
+  void kill9() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
 
   uint16_t port() const { return port_; }
   bool running() const { return pid_ > 0; }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -43,6 +44,11 @@ class RedisServer {
   }
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
+
+  // Persistence for crash tests: an append-only file fsynced on every write
+  // (appendfsync always), so a SIGKILL loses nothing acknowledged. Call
+  // before start().
+  void enableAof() { aof_ = true; }
 
   // Starts the server; picks a port on the first start (retrying if taken).
   absl::Status start() {
@@ -171,7 +177,8 @@ class RedisServer {
     std::string port = std::to_string(port_);
     std::string log = dir_ + "/redis.log";
     std::vector<std::string> args = {binary, "--port", port, "--bind", "127.0.0.1",
-                                     "--dir", dir_, "--save", "", "--appendonly", "no",
+                                     "--dir", dir_, "--save", "", "--appendonly",
+                                     aof_ ? "yes" : "no", "--appendfsync", "always",
                                      "--daemonize", "no", "--logfile", log};
     pid_t pid = fork();
     if (pid < 0) return absl::InternalError("fork failed");
@@ -207,6 +214,7 @@ class RedisServer {
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
+  bool aof_ = false;
 };
 
 }  // namespace seckill::testing

@@ -2,10 +2,12 @@
 # Installs the Debian 12 packages seckill needs to build and test, and only
 # those that are missing: a machine that has them all is left untouched (no
 # apt-get update, no network). redis-server and mariadb-server are there for the
-# Redis and MariaDB tests, which start their own instances on free loopback ports.
+# Redis and MariaDB tests, which start their own instances on free loopback ports;
+# wrk, nginx-light and gnuplot-nox for the smoke test of bench/run-all.
 #
 #   installer/install-deps.sh           build + test dependencies
-#   installer/install-deps.sh --bench   also wrk and nginx, for bench/run-nginx-compare
+#   installer/install-deps.sh --bench   also valgrind and linux-perf, for bench/run-all's
+#                                       instruction counts
 #   installer/install-deps.sh --check   only report what is missing (exit 1 if anything is)
 #
 # Runs as root; otherwise through sudo when it is available.
@@ -20,8 +22,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server mariadb-server
   curl
+  wrk nginx-light gnuplot-nox
 )
-bench_packages=(wrk nginx-light)
+# Instruction counts in bench/run-all (perf stat where the CPU counters are readable, else
+# callgrind); without them run-all says "not measured".
+bench_packages=(valgrind linux-perf)
 
 check_only=0
 for arg in "$@"; do

@@ -31,7 +31,7 @@
 namespace seckill {
 namespace {
 
-constexpr int64_t kHugeStock = int64_t{1} << 40;
+constexpr int64_t kHugeStock = 2'000'000'000;  // within counter_gate's 2^31 - 1
 constexpr char kSaleId[] = "bench";
 
 constexpr StockStrategy kStrategies[] = {StockStrategy::kAtomic, StockStrategy::kFifo,
@@ -86,7 +86,11 @@ struct Completions {
 
 // Shared by the threads of one multi-threaded run; built and torn down by thread 0
 // outside the timed loop (the loop starts and ends at a barrier of all threads).
-std::unique_ptr<Rig> g_rig;
+// The rig of the running benchmark: thread 0 builds it before the timed loop,
+// every thread takes its own reference at its first iteration. It is replaced
+// (and the previous one released) only by the next benchmark's set-up, after
+// all threads of this one have finished, so no thread can see it destroyed.
+std::shared_ptr<Rig> g_rig;
 std::atomic<int64_t> g_in_flight{0};
 
 // For messages: the error string, or "created"/"ok" for the successes.
@@ -106,7 +110,8 @@ void waitUntil(const std::atomic<int64_t>& v, int64_t at_most) {
 void runPlaceOrders(benchmark::State& state, StockStrategy strategy, int64_t stock,
                     bool sell_one_first, Outcome expect, int64_t window) {
   if (state.thread_index() == 0) {
-    g_rig = std::make_unique<Rig>(strategy, stock);
+    g_rig.reset();  // the previous benchmark's, first: one rig's threads at a time
+    g_rig = std::make_shared<Rig>(strategy, stock);
     if (g_rig->error().empty() && sell_one_first) {
       std::atomic<bool> sold{false};
       std::atomic<bool> answered{false};
@@ -124,13 +129,15 @@ void runPlaceOrders(benchmark::State& state, StockStrategy strategy, int64_t sto
   std::string user;
   const std::string prefix = absl::StrCat("u", state.thread_index(), "-");
   SaleService* service = nullptr;
+  std::shared_ptr<Rig> rig;
   for (auto _ : state) {
     if (service == nullptr) {
-      if (!g_rig->error().empty()) {
-        state.SkipWithError(g_rig->error().c_str());
+      rig = g_rig;
+      if (!rig->error().empty()) {
+        state.SkipWithError(rig->error().c_str());
         break;
       }
-      service = &g_rig->service();
+      service = &rig->service();
     }
     user.assign(prefix);
     absl::StrAppend(&user, issued);
@@ -160,10 +167,7 @@ void runPlaceOrders(benchmark::State& state, StockStrategy strategy, int64_t sto
   }
   state.SetItemsProcessed(issued);
   state.SetLabel(std::string(stockStrategyName(strategy)));
-  if (state.thread_index() == 0) {
-    waitUntil(g_in_flight, 0);
-    g_rig.reset();
-  }
+  if (state.thread_index() == 0) waitUntil(g_in_flight, 0);
 }
 
 // Args: {strategy index, attempts in flight per thread}.

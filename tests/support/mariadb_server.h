@@ -1,28 +1,29 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <mysql.h>
 #include <netinet/in.h>
-#include <pwd.h>
-#include <signal.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
+#include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <mutex>
-#include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "tests/support/test_process.h"
 
 namespace seckill::testing {
 
@@ -48,25 +49,20 @@ class MariadbServer {
   };
 
   MariadbServer() : MariadbServer(Options()) {}
-  explicit MariadbServer(Options options) : options_(std::move(options)) {
-    char tmpl[] = "/tmp/seckill-mariadb-XXXXXX";
-    if (char* d = mkdtemp(tmpl)) dir_ = d;
-  }
-  ~MariadbServer() {
-    stop();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
+  explicit MariadbServer(Options options) : options_(std::move(options)) {}
+  ~MariadbServer() { stop(); }
   MariadbServer(const MariadbServer&) = delete;
   MariadbServer& operator=(const MariadbServer&) = delete;
 
   absl::Status start() {
     if (pid_ > 0) return absl::OkStatus();
     if (dir_.empty()) return absl::InternalError("mkdtemp failed");
-    std::string server = findBinary({"mariadbd", "mysqld"});
-    std::string install = findBinary({"mariadb-install-db", "mysql_install_db"});
+    // After PATH, the sbin directories a normal user's PATH may lack.
+    auto find = [](std::initializer_list<std::string_view> names) {
+      return findBinary(names, {"/usr/sbin", "/usr/bin", "/usr/local/sbin"});
+    };
+    std::string server = find({"mariadbd", "mysqld"});
+    std::string install = find({"mariadb-install-db", "mysql_install_db"});
     if (server.empty() || install.empty()) {
       return absl::FailedPreconditionError(
           "mariadbd / mysql_install_db not found: install the mariadb-server package "
@@ -82,7 +78,7 @@ class MariadbServer {
     const bool fixed_port = port_ != 0;
     absl::Status last = absl::UnavailableError("mariadbd did not start");
     for (int attempt = 0; attempt < (fixed_port ? 20 : 5); ++attempt) {
-      if (!fixed_port) port_ = freePort();
+      if (!fixed_port) port_ = freeLoopbackPort();
       last = spawn(server);
       if (last.ok()) break;
       if (fixed_port) std::this_thread::sleep_for(std::chrono::milliseconds(200));
@@ -105,9 +101,7 @@ class MariadbServer {
   // Kills the server (SIGKILL) and reaps it. Idempotent.
   void stop() {
     if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
+    killAndReap(pid_);
     pid_ = -1;
   }
 
@@ -188,34 +182,6 @@ class MariadbServer {
     return m;
   }
 
-  static std::string findBinary(std::initializer_list<const char*> names) {
-    std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
-    path += ":/usr/sbin:/usr/bin:/usr/local/sbin";
-    for (const char* name : names) {
-      for (absl::string_view d : absl::StrSplit(path, ':')) {
-        std::string candidate = absl::StrCat(d, "/", name);
-        if (access(candidate.c_str(), X_OK) == 0) return candidate;
-      }
-    }
-    return {};
-  }
-
-  static int freePort() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    int port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
-  }
-
   // mariadbd refuses to run as root unless told to.
   static std::vector<std::string> userArgs() {
     if (geteuid() != 0) return {};
@@ -233,41 +199,16 @@ class MariadbServer {
     return a;
   }
 
+  // Runs `args` to completion, its output into `log`; an error unless it exits 0.
   static absl::Status run(const std::vector<std::string>& args, const std::string& log) {
-    pid_t pid = fork();
-    if (pid < 0) return absl::InternalError("fork failed");
-    if (pid == 0) {
-      int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      int devnull = open("/dev/null", O_RDONLY);
-      if (devnull >= 0) dup2(devnull, 0);
-      if (out >= 0) {
-        dup2(out, 1);
-        dup2(out, 2);
-      }
-      std::vector<char*> argv;
-      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execv(args[0].c_str(), argv.data());
-      _exit(127);
-    }
+    pid_t pid = spawnProcess(args, log);
+    if (pid < 0) return absl::InternalError("cannot spawn " + args[0]);
     int status = 0;
     if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
       return absl::InternalError(
-          absl::StrCat(args[0], " failed (status ", status, "): ", tail(log, 2000)));
+          absl::StrCat(args[0], " failed (status ", status, "): ", readFileTail(log, 2000)));
     }
     return absl::OkStatus();
-  }
-
-  // The last `n` bytes of a log file, for error messages (the dir is removed).
-  static std::string tail(const std::string& path, size_t n) {
-    std::string out;
-    if (FILE* f = fopen(path.c_str(), "r")) {
-      char buf[4096];
-      size_t got;
-      while ((got = fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, got);
-      fclose(f);
-    }
-    return out.size() > n ? out.substr(out.size() - n) : out;
   }
 
   absl::Status installData(const std::string& install) {
@@ -298,39 +239,26 @@ class MariadbServer {
                                      "--max-connections=500"};
     for (const std::string& a : commonArgs()) args.push_back(a);
     for (const std::string& a : options_.extra_args) args.push_back(a);
-    pid_t pid = fork();
-    if (pid < 0) return absl::InternalError("fork failed");
-    if (pid == 0) {
-      int devnull = open("/dev/null", O_RDWR);
-      if (devnull >= 0) {
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-      }
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
+    pid_t pid = spawnProcess(args);  // it logs to --log-error
+    if (pid < 0) return absl::InternalError("cannot spawn " + binary);
+    auto accepts = [this] {
+      if (!acceptsTcp()) return false;
+      MYSQL* m = connectRoot("");
+      if (m == nullptr) return false;
+      mysql_close(m);
+      return true;
+    };
+    switch (awaitStartup(pid, std::chrono::seconds(60), std::chrono::milliseconds(20), accepts)) {
+      case Startup::kReady:
+        pid_ = pid;
+        return absl::OkStatus();
+      case Startup::kExited:
+        return absl::UnavailableError(absl::StrCat("mariadbd exited on port ", port_, ": ",
+                                                   readFileTail(dir_ + "/error.log", 2000)));
+      case Startup::kTimedOut:
+        break;
     }
-    pid_ = pid;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return absl::UnavailableError(
-            absl::StrCat("mariadbd exited on port ", port_, ": ", tail(dir_ + "/error.log", 2000)));
-      }
-      if (acceptsTcp()) {
-        if (MYSQL* m = connectRoot("")) {
-          mysql_close(m);
-          return absl::OkStatus();
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    stop();
+    killAndReap(pid);
     return absl::UnavailableError(absl::StrCat("mariadbd did not accept on ", port_));
   }
 
@@ -347,7 +275,8 @@ class MariadbServer {
   }
 
   const Options options_;
-  std::string dir_;
+  TempDir tmp_{"seckill-mariadb", "/tmp"};
+  const std::string dir_ = tmp_.path().string();
   int port_ = 0;
   pid_t pid_ = -1;
   bool installed_ = false;

@@ -1,18 +1,11 @@
 #pragma once
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
+#include <sys/types.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -23,13 +16,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/test_process.h"
 
 namespace seckill::testing {
-
-// Runs one command against 127.0.0.1:`port` on a fresh connection. The reply
-// as text (string, status, integer, "(nil)", "ERR:<msg>", arrays as lines),
-// or an error status when the server cannot be reached.
-inline absl::StatusOr<std::string> queryRedisPort(int port, const std::vector<std::string>& argv);
 
 // A real three-master Redis Cluster on loopback for tests: three
 // `redis-server --cluster-enabled yes` on free ports, each in its own temp
@@ -42,18 +32,9 @@ class RedisCluster {
  public:
   static constexpr int kMasters = 3;
 
-  RedisCluster() {
-    for (Node& n : nodes_) {
-      char tmpl[] = "/tmp/seckill-rcluster-XXXXXX";
-      if (char* d = mkdtemp(tmpl)) n.dir = d;
-    }
-  }
+  RedisCluster() = default;
   ~RedisCluster() {
     for (int i = 0; i < kMasters; ++i) stop(i);
-    for (Node& n : nodes_) {
-      std::error_code ec;
-      if (!n.dir.empty()) std::filesystem::remove_all(n.dir, ec);
-    }
   }
   RedisCluster(const RedisCluster&) = delete;
   RedisCluster& operator=(const RedisCluster&) = delete;
@@ -78,8 +59,8 @@ class RedisCluster {
     std::vector<std::string> args = {cli, "--cluster", "create"};
     for (const Node& n : nodes_) args.push_back(absl::StrCat("127.0.0.1:", n.port));
     for (const char* a : {"--cluster-replicas", "0", "--cluster-yes"}) args.push_back(a);
-    pid_t pid = spawn(args, nodes_[0].dir + "/cluster-create.log");
-    if (pid < 0) return absl::InternalError("fork failed");
+    pid_t pid = spawnProcess(args, nodes_[0].dir + "/cluster-create.log");
+    if (pid < 0) return absl::InternalError("cannot spawn " + cli);
     int status = 0;
     waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
@@ -105,9 +86,7 @@ class RedisCluster {
   void stop(int i) {
     Node& n = nodes_[i];
     if (n.pid <= 0) return;
-    kill(n.pid, SIGKILL);
-    int status = 0;
-    waitpid(n.pid, &status, 0);
+    killAndReap(n.pid);
     n.pid = -1;
   }
 
@@ -194,7 +173,8 @@ class RedisCluster {
 
  private:
   struct Node {
-    std::string dir;
+    TempDir tmp{"seckill-rcluster", "/tmp"};
+    const std::string dir = tmp.path().string();
     int port = 0;
     pid_t pid = -1;
   };
@@ -225,12 +205,12 @@ class RedisCluster {
     return absl::UnavailableError("redis cluster did not reach cluster_state:ok");
   }
 
+  // Starts node i on its port (its nodes.conf in its directory).
   absl::Status startNode(int i) {
     Node& n = nodes_[i];
-    std::string port = std::to_string(n.port);
     std::vector<std::string> args = {findOnPath("redis-server"),
                                      "--port",
-                                     port,
+                                     std::to_string(n.port),
                                      "--bind",
                                      "127.0.0.1",
                                      "--dir",
@@ -249,129 +229,26 @@ class RedisCluster {
                                      "no",
                                      "--logfile",
                                      n.dir + "/redis.log"};
-    n.pid = spawn(args, "/dev/null");
-    if (n.pid < 0) return absl::InternalError("fork failed");
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(n.pid, &status, WNOHANG) == n.pid) {  // exited: port taken?
-        n.pid = -1;
-        return absl::UnavailableError(absl::StrCat("redis-server exited on port ", n.port));
-      }
-      absl::StatusOr<std::string> pong = query(i, {"PING"});
-      if (pong.ok() && *pong == "PONG") return absl::OkStatus();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    stop(i);
-    return absl::UnavailableError(absl::StrCat("redis-server did not answer PING on ", n.port));
+    absl::StatusOr<pid_t> pid = startRedisProcess(args, n.port);
+    if (!pid.ok()) return pid.status();
+    n.pid = *pid;
+    return absl::OkStatus();
   }
 
-  // Starts `args` with stdin from /dev/null and stdout/stderr to `log`.
-  static pid_t spawn(std::vector<std::string> args, const std::string& log) {
-    pid_t pid = fork();
-    if (pid != 0) return pid;
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in >= 0) dup2(in, 0);
-    if (out >= 0) {
-      dup2(out, 1);
-      dup2(out, 2);
-    }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-
-  static std::string findOnPath(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    if (path == nullptr) return {};
-    for (absl::string_view d : absl::StrSplit(path, ':')) {
-      std::string candidate = absl::StrCat(d, "/", name);
-      if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
-  }
-
-  // A port the kernel just handed out (bind to port 0), released for redis.
-  // Redis Cluster also listens on port + 10000 (the bus): both must be free.
+  // A free loopback port for a node. Redis Cluster also listens on port +
+  // 10000 (the bus): both must be free.
   static int freePort() {
     for (int attempt = 0; attempt < 50; ++attempt) {
-      int port = bindable(0);
-      if (port > 0 && port + 10000 <= 65535 && bindable(port + 10000) > 0) return port;
+      int port = freeLoopbackPort();
+      if (port > 0 && port + 10000 <= 65535 &&
+          bindLoopbackPort(static_cast<uint16_t>(port + 10000)) > 0) {
+        return port;
+      }
     }
     return 0;
   }
 
-  static int bindable(int port) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    socklen_t len = sizeof(addr);
-    int out = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      out = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return out;
-  }
-
   Node nodes_[kMasters];
 };
-
-namespace redis_cluster_detail {
-
-inline std::string text(const redisReply& r) {
-  switch (r.type) {
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-      return std::string(r.str, r.len);
-    case REDIS_REPLY_INTEGER:
-      return std::to_string(r.integer);
-    case REDIS_REPLY_NIL:
-      return "(nil)";
-    case REDIS_REPLY_ERROR:
-      return "ERR:" + std::string(r.str, r.len);
-    case REDIS_REPLY_ARRAY: {
-      std::string out;
-      for (size_t i = 0; i < r.elements; ++i) absl::StrAppend(&out, text(*r.element[i]), "\n");
-      return out;
-    }
-  }
-  return {};
-}
-
-}  // namespace redis_cluster_detail
-
-inline absl::StatusOr<std::string> queryRedisPort(int port, const std::vector<std::string>& argv) {
-  timeval tv{.tv_sec = 2, .tv_usec = 0};
-  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
-  if (c == nullptr || c->err != 0) {
-    if (c != nullptr) redisFree(c);
-    return absl::UnavailableError("cannot connect");
-  }
-  redisSetTimeout(c, tv);
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (const std::string& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  auto* r = static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
-  if (r == nullptr) {
-    redisFree(c);
-    return absl::UnavailableError("no reply");
-  }
-  std::string out = redis_cluster_detail::text(*r);
-  freeReplyObject(r);
-  redisFree(c);
-  return out;
-}
 
 }  // namespace seckill::testing

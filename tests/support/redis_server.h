@@ -1,28 +1,105 @@
 #pragma once
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <hiredis/hiredis.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <sys/time.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "tests/support/test_process.h"
 
 namespace seckill::testing {
+
+namespace redis_server_detail {
+
+inline std::string text(const redisReply& r) {
+  switch (r.type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+      return std::string(r.str, r.len);
+    case REDIS_REPLY_INTEGER:
+      return std::to_string(r.integer);
+    case REDIS_REPLY_NIL:
+      return "(nil)";
+    case REDIS_REPLY_ERROR:
+      return "ERR:" + std::string(r.str, r.len);
+    case REDIS_REPLY_ARRAY: {
+      std::string out;
+      for (size_t i = 0; i < r.elements; ++i) absl::StrAppend(&out, text(*r.element[i]), "\n");
+      return out;
+    }
+  }
+  return {};
+}
+
+}  // namespace redis_server_detail
+
+// Runs one command against 127.0.0.1:`port` on a fresh connection (`timeout`
+// to connect and for the reply). The reply as text (string, status, integer,
+// "(nil)", "ERR:<msg>", arrays as lines), or an error status when the server
+// cannot be reached.
+inline absl::StatusOr<std::string> queryRedisPort(
+    int port, const std::vector<std::string>& argv,
+    std::chrono::milliseconds timeout = std::chrono::seconds(2)) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(timeout).count();
+  timeval tv{.tv_sec = us / 1000000, .tv_usec = us % 1000000};
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", port, tv);
+  if (c == nullptr || c->err != 0) {
+    if (c != nullptr) redisFree(c);
+    return absl::UnavailableError("cannot connect");
+  }
+  redisSetTimeout(c, tv);
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (const std::string& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* r = static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  if (r == nullptr) {
+    redisFree(c);
+    return absl::UnavailableError("no reply");
+  }
+  std::string out = redis_server_detail::text(*r);
+  freeReplyObject(r);
+  redisFree(c);
+  return out;
+}
+
+// Starts the redis-server command line `args` (args[0] the binary; it is to
+// listen on 127.0.0.1:`port` and log to its --logfile) and waits (5 s at most)
+// until it answers PING. Returns its pid; on failure the process is gone
+// (exited, or killed and reaped). UNAVAILABLE when it exits first (the port
+// was probably taken: retry) or never answers.
+inline absl::StatusOr<pid_t> startRedisProcess(const std::vector<std::string>& args, int port) {
+  pid_t pid = spawnProcess(args);
+  if (pid < 0) return absl::InternalError("cannot spawn " + args[0]);
+  auto answers = [port] {
+    absl::StatusOr<std::string> pong = queryRedisPort(port, {"PING"}, std::chrono::seconds(1));
+    return pong.ok() && *pong == "PONG";
+  };
+  switch (awaitStartup(pid, std::chrono::seconds(5), std::chrono::milliseconds(10), answers)) {
+    case Startup::kReady:
+      return pid;
+    case Startup::kExited:
+      return absl::UnavailableError(absl::StrCat("redis-server exited on port ", port));
+    case Startup::kTimedOut:
+      break;
+  }
+  killAndReap(pid);
+  return absl::UnavailableError(absl::StrCat("redis-server did not answer PING on ", port));
+}
 
 // A real redis-server for tests: on a free loopback port, in a fresh temp
 // directory, without persistence. start() waits (bounded) until PING answers;
@@ -31,17 +108,8 @@ namespace seckill::testing {
 // Fails (never skips) when redis-server is not on PATH.
 class RedisServer {
  public:
-  RedisServer() {
-    char tmpl[] = "/tmp/seckill-redis-XXXXXX";
-    if (char* d = mkdtemp(tmpl)) dir_ = d;
-  }
-  ~RedisServer() {
-    stop();
-    if (!dir_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
+  RedisServer() = default;
+  ~RedisServer() { stop(); }
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
@@ -63,9 +131,17 @@ class RedisServer {
     const bool fixed_port = port_ != 0;
     absl::Status last = absl::UnavailableError("redis-server did not start");
     for (int attempt = 0; attempt < (fixed_port ? 20 : 5); ++attempt) {
-      if (!fixed_port) port_ = freePort();
-      last = spawn(binary);
-      if (last.ok()) return last;
+      if (!fixed_port) port_ = freeLoopbackPort();
+      absl::StatusOr<pid_t> pid = startRedisProcess(
+          {binary, "--port", std::to_string(port_), "--bind", "127.0.0.1", "--dir", dir_, "--save",
+           "", "--appendonly", aof_ ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no",
+           "--logfile", dir_ + "/redis.log"},
+          port_);
+      if (pid.ok()) {
+        pid_ = *pid;
+        return absl::OkStatus();
+      }
+      last = pid.status();
       if (fixed_port) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return last;
@@ -74,9 +150,7 @@ class RedisServer {
   // Kills the server (SIGKILL) and reaps it. Idempotent.
   void stop() {
     if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    int status = 0;
-    waitpid(pid_, &status, 0);
+    killAndReap(pid_);
     pid_ = -1;
   }
 
@@ -87,29 +161,7 @@ class RedisServer {
   // status, integer, "(nil)", "ERR:<msg>", arrays as lines), or an error
   // status when the server cannot be reached.
   absl::StatusOr<std::string> query(const std::vector<std::string>& argv) const {
-    timeval tv{.tv_sec = 1, .tv_usec = 0};
-    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
-    if (c == nullptr || c->err != 0) {
-      if (c != nullptr) redisFree(c);
-      return absl::UnavailableError("cannot connect");
-    }
-    redisSetTimeout(c, tv);
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    for (const std::string& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    auto* r = static_cast<redisReply*>(
-        redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
-    if (r == nullptr) {
-      redisFree(c);
-      return absl::UnavailableError("no reply");
-    }
-    std::string out = text(*r);
-    freeReplyObject(r);
-    redisFree(c);
-    return out;
+    return queryRedisPort(port_, argv, std::chrono::seconds(1));
   }
 
   // Calls per command from INFO commandstats ("evalsha" -> n, "config|resetstat" -> n).
@@ -129,89 +181,8 @@ class RedisServer {
   }
 
  private:
-  static std::string findOnPath(const std::string& name) {
-    const char* path = std::getenv("PATH");
-    if (path == nullptr) return {};
-    for (absl::string_view d : absl::StrSplit(path, ':')) {
-      std::string candidate = absl::StrCat(d, "/", name);
-      if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    }
-    return {};
-  }
-
-  // A port the kernel just handed out (bind to port 0), released for redis.
-  static int freePort() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return 0;
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    int port = 0;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      port = ntohs(addr.sin_port);
-    }
-    close(fd);
-    return port;
-  }
-
-  static std::string text(const redisReply& r) {
-    switch (r.type) {
-      case REDIS_REPLY_STRING:
-      case REDIS_REPLY_STATUS: return std::string(r.str, r.len);
-      case REDIS_REPLY_INTEGER: return std::to_string(r.integer);
-      case REDIS_REPLY_NIL: return "(nil)";
-      case REDIS_REPLY_ERROR: return "ERR:" + std::string(r.str, r.len);
-      case REDIS_REPLY_ARRAY: {
-        std::string out;
-        for (size_t i = 0; i < r.elements; ++i) absl::StrAppend(&out, text(*r.element[i]), "\n");
-        return out;
-      }
-    }
-    return {};
-  }
-
-  absl::Status spawn(const std::string& binary) {
-    std::string port = std::to_string(port_);
-    std::string log = dir_ + "/redis.log";
-    std::vector<std::string> args = {binary, "--port", port, "--bind", "127.0.0.1",
-                                     "--dir", dir_, "--save", "", "--appendonly",
-                                     aof_ ? "yes" : "no", "--appendfsync", "always",
-                                     "--daemonize", "no", "--logfile", log};
-    pid_t pid = fork();
-    if (pid < 0) return absl::InternalError("fork failed");
-    if (pid == 0) {
-      int devnull = open("/dev/null", O_RDWR);
-      if (devnull >= 0) {
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-      }
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(binary.c_str(), argv.data());
-      _exit(127);
-    }
-    pid_ = pid;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-      int status = 0;
-      if (waitpid(pid_, &status, WNOHANG) == pid_) {  // exited: port taken?
-        pid_ = -1;
-        return absl::UnavailableError(absl::StrCat("redis-server exited on port ", port_));
-      }
-      absl::StatusOr<std::string> pong = query({"PING"});
-      if (pong.ok() && *pong == "PONG") return absl::OkStatus();
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    stop();
-    return absl::UnavailableError(absl::StrCat("redis-server did not answer PING on ", port_));
-  }
-
-  std::string dir_;
+  TempDir tmp_{"seckill-redis", "/tmp"};
+  const std::string dir_ = tmp_.path().string();
   int port_ = 0;
   pid_t pid_ = -1;
   bool aof_ = false;

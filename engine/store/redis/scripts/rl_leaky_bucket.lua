@@ -5,14 +5,7 @@
 -- ARGV    = now_us ("" = Redis TIME), rate, per_us, queue
 -- Returns {kind (0 allow, 2 reject), wait_us, limit, remaining, reset_us}. The key expires
 -- when the backlog has drained.
-local key = KEYS[1]
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-else
-  now = tonumber(ARGV[1])
-end
+-- rl_prelude.lua, put in front at build time, defines `key` (KEYS[1]) and `now` (us).
 local interval = tonumber(ARGV[3]) / tonumber(ARGV[2])
 local queue = tonumber(ARGV[4])
 

@@ -5,14 +5,7 @@
 -- ARGV    = now_us ("" = Redis TIME), rate, per_us
 -- Returns {kind (0 allow, 2 reject), wait_us, limit, remaining, reset_us}. The key expires
 -- when its newest entry leaves the window.
-local key = KEYS[1]
-local now
-if ARGV[1] == '' then
-  local t = redis.call('TIME')
-  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-else
-  now = tonumber(ARGV[1])
-end
+-- rl_prelude.lua, put in front at build time, defines `key` (KEYS[1]) and `now` (us).
 local rate = tonumber(ARGV[2])
 local per = tonumber(ARGV[3])
 

@@ -1,0 +1,12 @@
+-- The start of every rate-limit algorithm script (rl_token_bucket, rl_leaky_bucket,
+-- rl_sliding_window, rl_sliding_log): engine/store/redis/CMakeLists.txt puts it in front of
+-- each when it embeds them. All of them take KEYS[1] = the limiter's state and ARGV[1] = now_us.
+-- Defines `key` (KEYS[1]) and `now` (us: ARGV[1], or Redis TIME when ARGV[1] is "").
+local key = KEYS[1]
+local now
+if ARGV[1] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+else
+  now = tonumber(ARGV[1])
+end

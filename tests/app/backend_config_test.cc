@@ -73,83 +73,68 @@ redis = ["tcp://10.0.0.1:7000", "redis://10.0.0.2:7001", "10.0.0.3:7002"]
   EXPECT_EQ(c->orders.kind, OrdersConfig::Kind::kRedis);
 }
 
+// Each bad config, and what its message must say (file, line, key).
+struct BadConfig {
+  const char* text;
+  const char* message;
+};
+
+constexpr char kRedis[] = "[store]\nkind = \"redis\"\nredis = \"tcp://127.0.0.1:6379\"\n";
+
 TEST(BackendConfigTest, BadValuesNameTheKeyAndLine) {
-  EXPECT_THAT(errorOf(R"(
-[store]
-kind = "etcd"
-)"),
-              HasSubstr("prod.toml:2: store.kind must be \"memory\" | \"redis\""));
-  EXPECT_THAT(errorOf(R"(
-[store]
-kind = "redis"
-)"),
-              HasSubstr("prod.toml:2: store.kind = \"redis\" needs store.redis"));
-  EXPECT_THAT(errorOf(R"(
-[store]
-kind = "redis"
-redis = "tcp://127.0.0.1:99999"
-)"),
-              HasSubstr("prod.toml:3: store.redis: redis address \"tcp://127.0.0.1:99999\""));
-  EXPECT_THAT(errorOf(R"(
-[store]
-kind = "redis"
-redis = "unix:///run/redis.sock"
-)"),
-              HasSubstr("prod.toml:3: store.redis: redis address \"unix:///run/redis.sock\""));
-  EXPECT_THAT(errorOf(R"(
-[store]
-kind = "redis"
-redis = [1, 2]
-)"),
-              HasSubstr("prod.toml:3: store.redis must be a string or a list of strings"));
-  EXPECT_THAT(errorOf(R"(
-[store]
-kind = "redis"
-redis = "tcp://127.0.0.1:6379"
-[orders]
-kind = "mysql"
-mysql = "postgres://x@y/z"
-)"),
-              HasSubstr("prod.toml:6: orders.mysql: must start with mysql://"));
-  EXPECT_THAT(errorOf(R"(
-[store]
-kind = "redis"
-redis = "tcp://127.0.0.1:6379"
-[orders]
-kind = "mysql"
-mysql = "mysql://app@127.0.0.1:3306/"
-)"),
-              HasSubstr("needs a database"));
-  EXPECT_THAT(errorOf(R"(
-[orders]
-pool = 0
-)"),
-              HasSubstr("prod.toml:2: orders.pool must be >= 1"));
+  const std::string redis_mysql = std::string(kRedis) + "[orders]\nkind = \"mysql\"\n";
+  const BadConfig cases[] = {
+      {"[store]\nkind = \"etcd\"\n", "prod.toml:2: store.kind must be \"memory\" | \"redis\""},
+      {"[store]\nkind = \"redis\"\n", "prod.toml:2: store.kind = \"redis\" needs store.redis"},
+      {"[store]\nkind = \"redis\"\nredis = \"tcp://127.0.0.1:99999\"\n",
+       "prod.toml:3: store.redis: redis address \"tcp://127.0.0.1:99999\""},
+      {"[store]\nkind = \"redis\"\nredis = \"unix:///run/redis.sock\"\n",
+       "prod.toml:3: store.redis: redis address \"unix:///run/redis.sock\""},
+      {"[store]\nkind = \"redis\"\nredis = [1, 2]\n",
+       "prod.toml:3: store.redis must be a string or a list of strings"},
+      {"[orders]\npool = 0\n", "prod.toml:2: orders.pool must be >= 1"},
+      // [store] and [orders] must fit together.
+      {"[orders]\nkind = \"mysql\"\nmysql = \"mysql://app:pw@127.0.0.1:3306/seckill\"\n",
+       "prod.toml:2: orders.kind = \"mysql\" needs [store] kind = \"redis\""},
+      {"[limits]\nrule_store = \"redis\"\n",
+       "prod.toml:2: limits.rule_store = \"redis\" needs [store] kind = \"redis\""},
+  };
+  for (const BadConfig& c : cases) {
+    EXPECT_THAT(errorOf(c.text), HasSubstr(c.message)) << c.text;
+  }
+  // The same with a valid [store] first: the [orders] lines are 4 and 5.
+  const BadConfig with_redis[] = {
+      {"mysql = \"postgres://x@y/z\"\n", "prod.toml:6: orders.mysql: must start with mysql://"},
+      {"mysql = \"mysql://app@127.0.0.1:3306/\"\n", "needs a database"},
+      {"", "prod.toml:5: orders.kind = \"mysql\" needs orders.mysql"},
+  };
+  for (const BadConfig& c : with_redis) {
+    EXPECT_THAT(errorOf(redis_mysql + c.text), HasSubstr(c.message)) << c.text;
+  }
+  EXPECT_THAT(errorOf(std::string(kRedis) + "[orders]\nkind = \"memory\"\n"),
+              HasSubstr("prod.toml:5: orders.kind = \"memory\" needs [store] kind = \"memory\""));
 }
 
-TEST(BackendConfigTest, StoreAndOrdersMustFit) {
-  EXPECT_THAT(errorOf(R"(
-[orders]
-kind = "mysql"
-mysql = "mysql://app:pw@127.0.0.1:3306/seckill"
-)"),
-              HasSubstr("prod.toml:2: orders.kind = \"mysql\" needs [store] kind = \"redis\""));
-  EXPECT_THAT(errorOf(R"(
-[store]
-kind = "redis"
-redis = "tcp://127.0.0.1:6379"
-[orders]
-kind = "memory"
-)"),
-              HasSubstr("prod.toml:5: orders.kind = \"memory\" needs [store] kind = \"memory\""));
-  EXPECT_THAT(errorOf(R"(
-[store]
-kind = "redis"
-redis = "tcp://127.0.0.1:6379"
-[orders]
-kind = "mysql"
-)"),
-              HasSubstr("orders.kind = \"mysql\" needs orders.mysql"));
+TEST(BackendConfigTest, DistributedRulesAndTheRuleStore) {
+  absl::StatusOr<EngineConfig> c = parse(std::string(kRedis) + R"(
+[limits]
+distributed_failure = "closed"
+rule_poll = "250ms"
+[[rule]]
+path = "/api/v1/sales/*/orders"
+rate = 10
+distributed = true
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->limits.rule_store, LimitsConfig::RuleStore::kRedis);  // the default with Redis
+  EXPECT_EQ(c->limits.distributed_failure, ratelimit::FailurePolicy::kClosed);
+  EXPECT_EQ(c->limits.rule_poll, absl::Milliseconds(250));
+  ASSERT_EQ(c->limits.rules.size(), 1u);
+  EXPECT_TRUE(c->limits.rules[0].distributed);
+  EXPECT_EQ(parse("")->limits.rule_store, LimitsConfig::RuleStore::kConfig);
+  EXPECT_THAT(errorOf("[limits]\nrule_poll = \"5s\"\n"), HasSubstr("limits.rule_poll must be <= 1s"));
+  EXPECT_THAT(errorOf("[limits]\ndistributed_failure = \"maybe\"\n"),
+              HasSubstr("prod.toml:2: limits.distributed_failure"));
 }
 
 }  // namespace

@@ -115,14 +115,7 @@ TEST_F(MysqlE2eTest, EveryAcknowledgedOrderReachesTheDatabaseAfterAKill9) {
   ASSERT_TRUE(engine.start(body));
   // Killed by the storm's own progress: after the 150th 201.
   bool killed = false;
-  StormResult storm =
-      runStorm({engine.port()}, "drop", 6, 600, 1, "", /*tolerate_errors=*/true,
-               [&](int64_t created) {
-                 if (created == 150) {
-                   engine.kill9();
-                   killed = true;
-                 }
-               });
+  StormResult storm = runStormKilledAfter(engine, "drop", 600, 150, killed);
   ASSERT_TRUE(killed);
   ASSERT_GT(storm.created(), 0);
   EXPECT_GT(storm.unavailable, 0);

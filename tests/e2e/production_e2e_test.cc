@@ -164,17 +164,9 @@ TEST_F(ProductionE2eTest, EngineKill9MidStormLosesNoAcknowledgedOrder) {
   EngineProcess engine;
   ASSERT_TRUE(engine.start(body));
 
-  // Shoppers keep ordering while the engine is killed under them.
   // Killed by the storm's own progress: after the 150th 201.
   bool killed = false;
-  StormResult storm =
-      runStorm({engine.port()}, "drop", 6, 600, 1, "", /*tolerate_errors=*/true,
-               [&](int64_t created) {
-                 if (created == 150) {
-                   engine.kill9();
-                   killed = true;
-                 }
-               });
+  StormResult storm = runStormKilledAfter(engine, "drop", 600, 150, killed);
   ASSERT_TRUE(killed);
   ASSERT_GT(storm.created(), 0);
   // The kill landed mid-storm: some shoppers were cut off, stock was left.

@@ -67,6 +67,23 @@ inline StormResult runStorm(const std::vector<uint16_t>& ports, const std::strin
   return result;
 }
 
+// A storm of `users` fresh shoppers (6 threads, one attempt each) on one
+// engine, killed with SIGKILL right after its `kill_after`-th 201: the crash
+// lands mid-storm at a point the test controls. Connection errors and 503s
+// after the kill are counted in `unavailable`.
+template <typename Engine>
+StormResult runStormKilledAfter(Engine& engine, const std::string& sale, int users,
+                                int64_t kill_after, bool& killed) {
+  killed = false;
+  return runStorm({engine.port()}, sale, 6, users, 1, "", /*tolerate_errors=*/true,
+                  [&](int64_t created) {
+                    if (created == kill_after) {
+                      engine.kill9();
+                      killed = true;
+                    }
+                  });
+}
+
 // Polls `done` every 20 ms until it is true or `timeout` passes (generous:
 // sanitizer builds on a shared 2-core machine are slow).
 inline bool eventually(const std::function<bool()>& done,

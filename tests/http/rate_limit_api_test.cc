@@ -50,6 +50,18 @@ ratelimit::RuleSpec rule(std::string path, int64_t rate, int64_t burst,
   return r;
 }
 
+// POST /api/v1/sales/s1/orders by `user` from 127.0.0.1, not yet handled.
+std::shared_ptr<DeferringExchange> orderExchange(const std::string& user) {
+  auto ex = std::make_shared<DeferringExchange>();
+  ex->req.method = Method::kPost;
+  ex->req.method_name = "POST";
+  ex->req.target = "/api/v1/sales/s1/orders";
+  ex->req.user_id = user;
+  ex->req.user_id_count = 1;
+  ex->req.remote_ip = "127.0.0.1";
+  return ex;
+}
+
 class RateLimitApiTest : public ::testing::Test {
  protected:
   RateLimitApiTest()
@@ -66,13 +78,7 @@ class RateLimitApiTest : public ::testing::Test {
              metrics_) {}
 
   std::shared_ptr<DeferringExchange> order(const std::string& user) {
-    auto ex = std::make_shared<DeferringExchange>();
-    ex->req.method = Method::kPost;
-    ex->req.method_name = "POST";
-    ex->req.target = "/api/v1/sales/s1/orders";
-    ex->req.user_id = user;
-    ex->req.user_id_count = 1;
-    ex->req.remote_ip = "127.0.0.1";
+    std::shared_ptr<DeferringExchange> ex = orderExchange(user);
     api_.handle(ex);
     return ex;
   }
@@ -177,13 +183,7 @@ class DistributedRateLimitApiTest : public ::testing::Test {
   }
 
   std::shared_ptr<DeferringExchange> order(const std::string& user) {
-    auto ex = std::make_shared<DeferringExchange>();
-    ex->req.method = Method::kPost;
-    ex->req.method_name = "POST";
-    ex->req.target = "/api/v1/sales/s1/orders";
-    ex->req.user_id = user;
-    ex->req.user_id_count = 1;
-    ex->req.remote_ip = "127.0.0.1";
+    std::shared_ptr<DeferringExchange> ex = orderExchange(user);
     api_.handle(ex);
     return ex;
   }

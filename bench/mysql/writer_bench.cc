@@ -1,5 +1,5 @@
 // Sustained OrderWriter throughput: preloads N orders into the order streams
-// of a few sales (entries and order hashes, as attempt_order.lua writes them),
+// of a few sales (entries and order hashes, as attempt_orders.lua writes them),
 // then runs the writer until every order is a committed row and every entry
 // acked, and prints orders/s. Run by bench/run-mysql-writer, which starts
 // redis-server and mariadbd; see docs/mysql.md.

@@ -42,6 +42,7 @@ void CachedCountsRepository::refresh() {
 // What only some configurations have.
 struct Backends::Impl {
   MemorySaleStore* memory_store = nullptr;  // owned by owned_store_
+  RedisSaleStore* redis_store = nullptr;    // owned by owned_store_
   // [orders] kind = "mysql"; destroyed before the Redis client.
   std::unique_ptr<MysqlPool> pool;
   std::unique_ptr<RedisClient> writer_redis;
@@ -128,7 +129,10 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::create(const EngineConfig& c
   b->redis_ = std::make_unique<RedisClient>(std::move(options));
   // Nothing can be served until Redis answers once: the sales are registered there.
   const std::vector<std::string> ids = saleIds(config);
-  auto store = std::make_unique<RedisSaleStore>(*b->redis_);
+  RedisSaleStore::Options store_options;
+  store_options.stream_orders = config.orders.kind == OrdersConfig::Kind::kMysql;
+  auto store = std::make_unique<RedisSaleStore>(*b->redis_, std::move(store_options));
+  b->impl_->redis_store = store.get();
   b->store_ = store.get();
   b->owned_store_ = std::move(store);
   auto cancels = std::make_unique<RedisDelayQueue>(*b->redis_, ids);
@@ -210,7 +214,16 @@ void Backends::appendMetrics(std::string& out) const {
                   "\n# HELP seckill_redis_commands_total Commands written to Redis.\n"
                   "# TYPE seckill_redis_commands_total counter\n"
                   "seckill_redis_commands_total ",
-                  redis_->commandsSent(), "\n");
+                  redis_->commandsSent(),
+                  "\n# HELP seckill_redis_order_groups_total Order scripts sent (group commit: "
+                  "one per group of attempts).\n"
+                  "# TYPE seckill_redis_order_groups_total counter\n"
+                  "seckill_redis_order_groups_total ",
+                  impl_->redis_store->attemptGroups(),
+                  "\n# HELP seckill_redis_order_attempts_total Order attempts those scripts "
+                  "carried.\n# TYPE seckill_redis_order_attempts_total counter\n"
+                  "seckill_redis_order_attempts_total ",
+                  impl_->redis_store->attemptsGrouped(), "\n");
   if (const OrderWriter* w = impl_->writer.get()) {
     absl::StrAppend(
         &out,

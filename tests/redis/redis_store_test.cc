@@ -1,6 +1,8 @@
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -219,6 +221,156 @@ TEST_F(RedisStoreTest, AnOrderAttemptIsOneRoundTrip) {
   }
   EXPECT_EQ(w.order("drop", "u0").outcome, Outcome::kSoldOut);  // even a holder's retry
   EXPECT_EQ(w.client->commandsSent(), sent_at_sell_out);
+}
+
+// An attempt on `sale` by `user`, as SaleService prepares it at kT0.
+constexpr absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+OrderAttempt attemptOf(std::string_view sale, std::string_view user, std::string token = {}) {
+  static std::atomic<int> next_id{0};
+  OrderAttempt a;
+  a.order.id = std::string(sale) + "-" + std::to_string(next_id++);
+  a.order.sale_id = std::string(sale);
+  a.order.user_id = std::string(user);
+  a.order.state = OrderState::kPendingPayment;
+  a.order.created_at = a.order.updated_at = kT0;
+  a.order.pay_before = kT0 + absl::Minutes(15);
+  a.token = std::move(token);
+  a.require_token = !a.token.empty();
+  a.dedup_ttl = absl::Minutes(5);
+  return a;
+}
+
+// Submits every attempt without waiting for any, then waits for all the
+// answers; they come back in submission order.
+std::vector<absl::StatusOr<AttemptResult>> attemptAll(RedisSaleStore& store,
+                                                      const std::vector<OrderAttempt>& attempts) {
+  std::vector<std::future<absl::StatusOr<AttemptResult>>> futures;
+  for (const OrderAttempt& a : attempts) {
+    auto promise = std::make_shared<std::promise<absl::StatusOr<AttemptResult>>>();
+    futures.push_back(promise->get_future());
+    store.attemptOrder(a, kT0, [promise](absl::StatusOr<AttemptResult> r) {
+      promise->set_value(std::move(r));
+    });
+  }
+  std::vector<absl::StatusOr<AttemptResult>> out;
+  for (auto& f : futures) out.push_back(f.get());
+  return out;
+}
+
+// Group commit: while Redis holds a sale's call (CLIENT PAUSE), the attempts
+// that arrive wait and go together, at most max_group per call, and each one
+// is answered exactly as if it had run alone, in arrival order.
+TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
+  RedisClient client(testing::clientOptionsFor(server));
+  RedisSaleStore::Options options;
+  options.max_group = 4;
+  RedisSaleStore store(client, options);
+  SaleSpec drop = RedisWorld::spec("drop", 5);
+  SaleSpec tok = RedisWorld::spec("tok", 5);
+  tok.require_token = true;
+  ASSERT_TRUE(store.addSale(drop).ok());
+  ASSERT_TRUE(store.addSale(tok).ok());
+  auto token = [&](std::string_view user) {
+    return *testing::await<absl::StatusOr<std::string>>([&](auto done) {
+      store.issueToken("tok", user, kT0 + absl::Hours(1), std::move(done));
+    });
+  };
+  const std::string t_alice = token("alice"), t_bob = token("bob");
+
+  std::vector<OrderAttempt> attempts = {
+      attemptOf("drop", "u0"),        // 0: created, alone (the pause holds it)
+      attemptOf("drop", "u1"),        // 1: created  -- group 2: 1..4
+      attemptOf("drop", "u0"),        // 2: duplicate of 0
+      attemptOf("drop", "u1"),        // 3: duplicate of 1, same group
+      attemptOf("drop", "u2"),        // 4: created
+      attemptOf("drop", "u3"),        // 5: created  -- group 3: 5..8
+      attemptOf("drop", "u4"),        // 6: created (the last unit)
+      attemptOf("drop", "u5"),        // 7: sold out
+      attemptOf("drop", "u4"),        // 8: duplicate, not sold out: the key is older
+      attemptOf("tok", "alice", t_alice),  // other sale: its own groups
+      attemptOf("tok", "alice", t_alice),  // replay of the first use
+      attemptOf("tok", "bob", t_alice),    // another's token
+      attemptOf("tok", "bob"),             // none presented
+      attemptOf("tok", "bob", t_bob),
+  };
+  attempts[12].require_token = true;
+  ASSERT_EQ(*server.query({"CONFIG", "RESETSTAT"}), "OK");
+  ASSERT_EQ(*server.query({"CLIENT", "PAUSE", "300", "WRITE"}), "OK");
+  std::vector<absl::StatusOr<AttemptResult>> r = attemptAll(store, attempts);
+  for (size_t i = 0; i < r.size(); ++i) ASSERT_TRUE(r[i].ok()) << i << ": " << r[i].status();
+
+  using O = AttemptOutcome;
+  const std::vector<O> want = {O::kCreated,  O::kCreated,   O::kDuplicate,    O::kDuplicate,
+                               O::kCreated,  O::kCreated,   O::kCreated,      O::kSoldOut,
+                               O::kDuplicate, O::kCreated,  O::kCreated,      O::kInvalidToken,
+                               O::kInvalidToken, O::kCreated};
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(r[i]->outcome, want[i]) << "attempt " << i;
+  EXPECT_EQ(r[0]->order.id, attempts[0].order.id);
+  EXPECT_EQ(r[2]->order.id, attempts[0].order.id);  // the holder's order
+  EXPECT_EQ(r[3]->order.id, attempts[1].order.id);
+  EXPECT_EQ(r[8]->order.id, attempts[6].order.id);
+  EXPECT_FALSE(r[9]->replayed);
+  EXPECT_TRUE(r[10]->replayed);
+  EXPECT_EQ(r[10]->order.id, attempts[9].order.id);
+  EXPECT_EQ(r[10]->order.pay_before, attempts[9].order.pay_before);
+
+  // drop: groups of 1, 4, 4; tok: 1, 4. One EVALSHA per group.
+  EXPECT_EQ(store.attemptGroups(), 5u);
+  EXPECT_EQ(store.attemptsGrouped(), attempts.size());
+  EXPECT_EQ(callsSinceReset(server)["evalsha"], 5);
+
+  // What the groups wrote is what five single attempts write: stock, orders,
+  // stream entries, delayed cancels, counts; no key left by the sold-out one.
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "0");
+  EXPECT_EQ(*server.query({"XLEN", redis_keys::orderStream("drop")}), "5");
+  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "5");
+  EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "pending"}), "5");
+  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u5")}), "0");
+  EXPECT_EQ(*server.query({"GET", redis_keys::dedup("drop", "u4")}), attempts[6].order.id);
+  EXPECT_EQ(*server.query({"HGET", redis_keys::order("drop", attempts[6].order.id), "user"}), "u4");
+  EXPECT_EQ(*server.query({"ZSCORE", redis_keys::cancels("drop"), attempts[6].order.id}),
+            std::to_string(toRedisMicros(attempts[6].order.pay_before)));
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("tok")}), "3");
+  client.shutdown();
+}
+
+// [orders] kind = "redis": the order hash is the order and no writer reads the
+// stream, so nothing is appended to it (it would only grow).
+TEST_F(RedisStoreTest, WithoutAWriterOrdersAreNotStreamed) {
+  RedisClient client(testing::clientOptionsFor(server));
+  RedisSaleStore::Options options;
+  options.stream_orders = false;
+  RedisSaleStore store(client, options);
+  ASSERT_TRUE(store.addSale(RedisWorld::spec("drop", 10)).ok());
+  std::vector<OrderAttempt> attempts = {attemptOf("drop", "u0"), attemptOf("drop", "u1")};
+  std::vector<absl::StatusOr<AttemptResult>> r = attemptAll(store, attempts);
+  ASSERT_TRUE(r[0].ok() && r[1].ok());
+  EXPECT_EQ(r[1]->outcome, AttemptOutcome::kCreated);
+  EXPECT_EQ(*server.query({"EXISTS", redis_keys::orderStream("drop")}), "0");
+  EXPECT_EQ(*server.query({"HGET", redis_keys::order("drop", attempts[1].order.id), "state"}),
+            "0");
+  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "2");
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "8");
+  client.shutdown();
+}
+
+TEST_F(RedisStoreTest, AttemptsBeyondMaxWaitingAreRefusedAsUnavailable) {
+  RedisClient client(testing::clientOptionsFor(server));
+  RedisSaleStore::Options options;
+  options.max_waiting = 2;
+  RedisSaleStore store(client, options);
+  ASSERT_TRUE(store.addSale(RedisWorld::spec("drop", 10)).ok());
+  ASSERT_EQ(*server.query({"CLIENT", "PAUSE", "300", "WRITE"}), "OK");
+  std::vector<absl::StatusOr<AttemptResult>> r =
+      attemptAll(store, {attemptOf("drop", "u0"), attemptOf("drop", "u1"),
+                         attemptOf("drop", "u2"), attemptOf("drop", "u3")});
+  // u0 in flight, u1 and u2 waiting, u3 refused without touching Redis.
+  ASSERT_TRUE(r[0].ok() && r[1].ok() && r[2].ok());
+  EXPECT_EQ(r[2]->outcome, AttemptOutcome::kCreated);
+  EXPECT_TRUE(absl::IsUnavailable(r[3].status())) << r[3].status();
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "7");
+  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u3")}), "0");
+  client.shutdown();
 }
 
 TEST_F(RedisStoreTest, NoScriptIsRecoveredByReloading) {

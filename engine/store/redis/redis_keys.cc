@@ -40,7 +40,7 @@ namespace seckill {
 
 std::vector<RedisScript> storeScripts() {
   return {
-      {"attempt_order", std::string(redis_scripts::kAttemptOrder)},
+      {"attempt_orders", std::string(redis_scripts::kAttemptOrders)},
       {"release_unit", std::string(redis_scripts::kReleaseUnit)},
       {"issue_token", std::string(redis_scripts::kIssueToken)},
       {"transition_order", std::string(redis_scripts::kTransitionOrder)},

@@ -42,7 +42,7 @@ namespace seckill {
 
 // The scripts of the Redis stores, by index into storeScripts().
 enum StoreScript : size_t {
-  kScriptAttemptOrder,
+  kScriptAttemptOrders,
   kScriptReleaseUnit,
   kScriptIssueToken,
   kScriptTransitionOrder,

@@ -21,7 +21,7 @@ absl::Status unknownSale(std::string_view sale_id) {
   return absl::NotFoundError(absl::StrCat("unknown sale ", av(sale_id)));
 }
 
-// attempt_order.lua's answer codes, in AttemptOutcome order.
+// attempt_orders.lua's answer codes, in AttemptOutcome order.
 std::optional<AttemptOutcome> outcomeOf(int64_t code) {
   switch (code) {
     case 0: return AttemptOutcome::kCreated;
@@ -35,42 +35,70 @@ std::optional<AttemptOutcome> outcomeOf(int64_t code) {
   return std::nullopt;
 }
 
-// Turns the script's {code, replayed, id, created, pay_before, updated} into
-// an AttemptResult. `attempted` is the order this attempt would create.
+// Turns one answer of attempt_orders.lua (its code alone, or {code, replayed,
+// id, created, pay_before, updated}; the optimistic path builds the latter)
+// into an AttemptResult. `attempted` is the order this attempt would create.
 absl::StatusOr<AttemptResult> parseAttempt(const RedisReply& r, Order& attempted) {
-  if (r.type != RedisReply::Type::kArray || r.elements.size() != 6) {
-    return absl::InternalError("redis: malformed attempt_order answer");
+  const bool full = r.type == RedisReply::Type::kArray;
+  if (!(full && r.elements.size() == 6) && r.type != RedisReply::Type::kInteger) {
+    return absl::InternalError("redis: malformed attempt_orders answer");
   }
-  std::optional<int64_t> code = asInt(r.elements[0]);
+  std::optional<int64_t> code = asInt(full ? r.elements[0] : r);
   std::optional<AttemptOutcome> outcome = code ? outcomeOf(*code) : std::nullopt;
-  if (!outcome) return absl::InternalError("redis: bad attempt_order code");
+  if (!outcome) return absl::InternalError("redis: bad attempt_orders code");
   AttemptResult result;
   result.outcome = *outcome;
-  result.replayed = asInt(r.elements[1]).value_or(0) == 1;
-  std::string id = asString(r.elements[2]);
+  result.replayed = full && asInt(r.elements[1]).value_or(0) == 1;
   if (*outcome == AttemptOutcome::kCreated && !result.replayed) {
     result.order = std::move(attempted);
-  } else if (*outcome == AttemptOutcome::kCreated) {
-    result.order.id = std::move(id);
+  } else if (full && (*outcome == AttemptOutcome::kCreated ||
+                      *outcome == AttemptOutcome::kDuplicate)) {
+    result.order.id = asString(r.elements[2]);
     result.order.sale_id = attempted.sale_id;
     result.order.user_id = attempted.user_id;
-    result.order.state = OrderState::kPendingPayment;
-    result.order.created_at = fromRedisMicros(asInt(r.elements[3]).value_or(0));
-    result.order.pay_before = fromRedisMicros(asInt(r.elements[4]).value_or(0));
-    result.order.updated_at = fromRedisMicros(asInt(r.elements[5]).value_or(0));
-  } else if (*outcome == AttemptOutcome::kDuplicate) {
-    result.order.id = std::move(id);
-    result.order.sale_id = attempted.sale_id;
-    result.order.user_id = attempted.user_id;
+    if (*outcome == AttemptOutcome::kCreated) {
+      result.order.state = OrderState::kPendingPayment;
+      result.order.created_at = fromRedisMicros(asInt(r.elements[3]).value_or(0));
+      result.order.pay_before = fromRedisMicros(asInt(r.elements[4]).value_or(0));
+      result.order.updated_at = fromRedisMicros(asInt(r.elements[5]).value_or(0));
+    }
   }
   return result;
 }
 
 }  // namespace
 
-const SaleSpec* RedisSaleStore::find(std::string_view sale_id) const {
+// Answers each attempt of a group from attempt_orders.lua's reply: one
+// {code, replayed, id, created, pay_before, updated} per attempt, in order.
+void RedisSaleStore::answerGroup(std::vector<Queued>& group, const absl::StatusOr<RedisReply>& r) {
+  absl::Status failed = r.status();
+  if (failed.ok() && (r->type != RedisReply::Type::kArray || r->elements.size() != group.size())) {
+    failed = absl::InternalError("redis: malformed attempt_orders answer");
+  }
+  for (size_t i = 0; i < group.size(); ++i) {
+    Queued& q = group[i];
+    if (!failed.ok()) {
+      std::move(q.done)(failed);
+    } else {
+      std::move(q.done)(parseAttempt(r->elements[i], q.attempt.order));
+    }
+  }
+}
+
+RedisSaleStore::Sale* RedisSaleStore::find(std::string_view sale_id) const {
   auto it = sales_.find(sale_id);
-  return it == sales_.end() ? nullptr : &it->second;
+  return it == sales_.end() ? nullptr : it->second.get();
+}
+
+RedisSaleStore::~RedisSaleStore() {
+  for (auto& [id, sale] : sales_) {
+    std::deque<Queued> left;
+    {
+      absl::MutexLock lock(&sale->mu);
+      left.swap(sale->waiting);
+    }
+    for (Queued& q : left) std::move(q.done)(absl::UnavailableError("redis: store shut down"));
+  }
 }
 
 absl::Status RedisSaleStore::addSale(const SaleSpec& spec) {
@@ -85,13 +113,15 @@ absl::Status RedisSaleStore::addSale(const SaleSpec& spec) {
   absl::StatusOr<RedisReply> meta =
       client_.commandSync(spec.id, {"HSET", redis_keys::meta(spec.id), "stock_total", stock});
   if (!meta.ok()) return meta.status();
-  sales_.emplace(spec.id, spec);
+  auto sale = std::make_unique<Sale>();
+  sale->spec = spec;
+  sales_.emplace(spec.id, std::move(sale));
   return absl::OkStatus();
 }
 
 void RedisSaleStore::issueToken(std::string_view sale_id, std::string_view user_id,
                                 absl::Time expires, Callback<absl::StatusOr<std::string>> done) {
-  const SaleSpec* sale = find(sale_id);
+  const Sale* sale = find(sale_id);
   if (sale == nullptr) {
     std::move(done)(unknownSale(sale_id));
     return;
@@ -100,7 +130,7 @@ void RedisSaleStore::issueToken(std::string_view sale_id, std::string_view user_
   std::vector<std::string> keys = {redis_keys::token(sale_id, token)};
   std::vector<std::string> args = {
       std::string(user_id), std::to_string(toRedisMillis(expires)),
-      std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(sale->token_ttl)))};
+      std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(sale->spec.token_ttl)))};
   client_.eval(sale_id, kScriptIssueToken, std::move(keys), std::move(args),
                [token = std::move(token), done = std::move(done)](
                    absl::StatusOr<RedisReply> r) mutable {
@@ -114,48 +144,87 @@ void RedisSaleStore::issueToken(std::string_view sale_id, std::string_view user_
 
 void RedisSaleStore::attemptOrder(OrderAttempt attempt, absl::Time now,
                                   Callback<absl::StatusOr<AttemptResult>> done) {
-  const std::string& sale_id = attempt.order.sale_id;
-  if (find(sale_id) == nullptr) {
-    std::move(done)(unknownSale(sale_id));
+  Sale* sale = find(attempt.order.sale_id);
+  if (sale == nullptr) {
+    std::move(done)(unknownSale(attempt.order.sale_id));
     return;
   }
-  if (find(sale_id)->strategy == StockStrategy::kOptimistic) {
+  if (sale->spec.strategy == StockStrategy::kOptimistic) {
     attemptOptimistic(std::move(attempt), now, std::move(done));
     return;
   }
-  const Order& order = attempt.order;
+  bool full = false;
+  {
+    absl::MutexLock lock(&sale->mu);
+    if (sale->in_flight) {
+      // The sale's call is in flight: wait for its reply, and go in the next group.
+      full = sale->waiting.size() >= options_.max_waiting;
+      if (!full) {
+        sale->waiting.push_back(Queued{std::move(attempt), now, std::move(done)});
+        return;
+      }
+    } else {
+      sale->in_flight = true;
+    }
+  }
+  if (full) {
+    std::move(done)(absl::UnavailableError(absl::StrCat(
+        "redis: ", options_.max_waiting, " order attempts already wait for sale ",
+        av(attempt.order.sale_id))));
+    return;
+  }
+  std::vector<Queued> group;
+  group.push_back(Queued{std::move(attempt), now, std::move(done)});
+  sendGroup(*sale, std::move(group));
+}
+
+void RedisSaleStore::sendGroup(Sale& sale, std::vector<Queued> group) {
+  const std::string& sale_id = sale.spec.id;
   std::vector<std::string> keys = {
       redis_keys::stock(sale_id),
-      redis_keys::dedup(sale_id, order.user_id),
-      redis_keys::token(sale_id, attempt.token),  // unused when no token
-      redis_keys::order(sale_id, order.id),
       redis_keys::orderStream(sale_id),
       redis_keys::cancels(sale_id),
       redis_keys::counts(sale_id),
   };
-  std::vector<std::string> args = {
-      order.id,
-      sale_id,
-      order.user_id,
-      attempt.token,
-      attempt.require_token ? "1" : "0",
-      attempt.window_open ? "1" : "0",
-      std::to_string(toRedisMillis(now)),
-      std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(attempt.dedup_ttl))),
-      std::to_string(toRedisMicros(order.created_at)),
-      std::to_string(toRedisMicros(order.pay_before)),
-      std::to_string(toRedisMicros(order.updated_at)),
-  };
-  std::string route = sale_id;
-  client_.eval(route, kScriptAttemptOrder, std::move(keys), std::move(args),
-               [order = std::move(attempt.order), done = std::move(done)](
-                   absl::StatusOr<RedisReply> r) mutable {
-                 if (!r.ok()) {
-                   std::move(done)(r.status());
-                   return;
-                 }
-                 std::move(done)(parseAttempt(*r, order));
-               });
+  std::vector<std::string> args = {sale_id, options_.stream_orders ? "1" : "0"};
+  keys.reserve(keys.size() + 3 * group.size());
+  args.reserve(args.size() + 9 * group.size());
+  for (const Queued& q : group) {
+    const OrderAttempt& a = q.attempt;
+    const Order& order = a.order;
+    keys.push_back(redis_keys::dedup(sale_id, order.user_id));
+    keys.push_back(redis_keys::token(sale_id, a.token));  // unused when no token
+    keys.push_back(redis_keys::order(sale_id, order.id));
+    args.push_back(order.id);
+    args.push_back(order.user_id);
+    args.push_back(a.token);
+    args.push_back(a.require_token ? "1" : "0");
+    args.push_back(a.window_open ? "1" : "0");
+    args.push_back(std::to_string(toRedisMillis(q.now)));
+    args.push_back(std::to_string(toRedisMicros(order.created_at)));
+    args.push_back(std::to_string(toRedisMicros(order.pay_before)));
+    args.push_back(std::to_string(toRedisMicros(order.updated_at)));
+  }
+  groups_.fetch_add(1, std::memory_order_relaxed);
+  grouped_.fetch_add(group.size(), std::memory_order_relaxed);
+  client_.eval(
+      sale_id, kScriptAttemptOrders, std::move(keys), std::move(args),
+      [this, &sale, group = std::move(group)](absl::StatusOr<RedisReply> r) mutable {
+        // First the next group, which waited while this one ran; then the answers.
+        std::vector<Queued> next;
+        {
+          absl::MutexLock lock(&sale.mu);
+          const size_t n = std::min(sale.waiting.size(), options_.max_group);
+          next.reserve(n);
+          for (size_t i = 0; i < n; ++i) {
+            next.push_back(std::move(sale.waiting.front()));
+            sale.waiting.pop_front();
+          }
+          sale.in_flight = n > 0;
+        }
+        if (!next.empty()) sendGroup(sale, std::move(next));
+        answerGroup(group, r);
+      });
 }
 
 namespace {
@@ -263,8 +332,10 @@ void RedisSaleStore::attemptOptimistic(OrderAttempt attempt, absl::Time now,
         writes.push_back({"HSET", redis_keys::order(sale, o.id), "id", o.id, "sale", sale, "user",
                           o.user_id, "state", "0", "reason", "0", "created", created,
                           "pay_before", pay_before, "updated", updated});
-        writes.push_back({"XADD", redis_keys::orderStream(sale), "*", "id", o.id, "user",
-                          o.user_id, "created", created, "pay_before", pay_before});
+        if (options_.stream_orders) {
+          writes.push_back({"XADD", redis_keys::orderStream(sale), "*", "id", o.id, "user",
+                            o.user_id, "created", created, "pay_before", pay_before});
+        }
         writes.push_back({"ZADD", redis_keys::cancels(sale), pay_before, o.id});
         writes.push_back({"HINCRBY", redis_keys::counts(sale), "pending", "1"});
       }

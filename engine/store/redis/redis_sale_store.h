@@ -2,10 +2,15 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 
 #include "engine/core/sale_store.h"
 #include "engine/store/redis/redis_client.h"
@@ -14,19 +19,30 @@ namespace seckill {
 
 // The production SaleStore: stock, dedup keys, tokens, orders, the order
 // stream and the delayed cancels of each sale live in Redis (layout in
-// docs/redis.md). An order attempt is ONE EVALSHA of attempt_order.lua, so
-// "unit taken" and "order queued" can never be separated, and costs exactly
-// one round trip. Calls complete on a RedisClient connection thread; a Redis
-// failure or timeout completes them with Unavailable.
+// docs/redis.md). Order attempts run in attempt_orders.lua, each one atomic,
+// so "unit taken" and "order queued" can never be separated.
+//
+// Group commit: a sale has at most one attempt_orders.lua call in flight. The
+// attempts that arrive meanwhile wait, in arrival order, and go as the next
+// call (up to `max_group` of them) as soon as the reply comes: an attempt
+// still costs one round trip, while Redis pays the script's fixed cost (and
+// the stock read and write, the delayed-cancel ZADD and the counts) once per
+// group instead of once per attempt. An idle sale's attempt goes at once,
+// alone. More than `max_waiting` attempts waiting on one sale: Unavailable
+// (the engine answers 503) rather than an unbounded queue. Calls complete on a
+// RedisClient connection thread; a Redis failure or timeout completes every
+// attempt of the call with Unavailable (the attempt may have been applied: a
+// retry then finds the order through its dedup key).
 //
 // Stock strategies: kAtomic, kCounterGate (gate in the core) and kFifo (the
 // sale's commands are serialized in arrival order on one connection and the
 // script runs alone) deduct with the script's check-and-decrement.
-// kOptimistic is the design notes' WATCH form instead: WATCH the stock, dedup
-// and token keys and read them (one round trip), decide, then MULTI ... EXEC
-// the same writes (a second round trip); a conflicting write makes EXEC fail
-// and the attempt retries, up to `optimistic_retries` times, then kBusy. It
-// costs >= 2 round trips and holds its connection meanwhile (docs/redis.md).
+// kOptimistic is the design notes' WATCH form instead, one attempt at a time:
+// WATCH the stock, dedup and token keys and read them (one round trip),
+// decide, then MULTI ... EXEC the same writes (a second round trip); a
+// conflicting write makes EXEC fail and the attempt retries, up to
+// `optimistic_retries` times, then kBusy. It costs >= 2 round trips and holds
+// its connection meanwhile (docs/redis.md).
 //
 // Order ids must name their sale (OrderIdGenerator::next(sale_id)):
 // RedisOrderRepository finds an order's hash through saleOfOrderId().
@@ -37,6 +53,12 @@ class RedisSaleStore final : public SaleStore {
   // `client` must have been built with storeScripts() and outlive the store.
   struct Options {
     int optimistic_retries = 16;  // EXEC attempts per kOptimistic attempt; then kBusy
+    size_t max_group = 256;       // attempts per attempt_orders.lua call
+    size_t max_waiting = 16384;   // attempts waiting per sale; beyond: Unavailable
+    // Append each created order to the sale's order stream, for an OrderWriter
+    // to persist. Off when orders live in Redis only: nobody would read (or
+    // trim) the stream, and the order hash already is the order.
+    bool stream_orders = true;
     // Tests only: runs on the connection thread between the optimistic read
     // and its MULTI/EXEC (to provoke a conflict).
     std::function<void()> before_optimistic_write;
@@ -45,6 +67,8 @@ class RedisSaleStore final : public SaleStore {
   explicit RedisSaleStore(RedisClient& client) : RedisSaleStore(client, Options()) {}
   RedisSaleStore(RedisClient& client, Options options)
       : client_(client), options_(std::move(options)) {}
+  // Attempts still waiting (the client was never shut down) fail with Unavailable.
+  ~RedisSaleStore() override;
   RedisSaleStore(const RedisSaleStore&) = delete;
   RedisSaleStore& operator=(const RedisSaleStore&) = delete;
 
@@ -62,19 +86,42 @@ class RedisSaleStore final : public SaleStore {
 
   // kOptimistic transactions whose EXEC was aborted by a conflicting write.
   uint64_t optimisticConflicts() const { return conflicts_.load(std::memory_order_relaxed); }
+  // attempt_orders.lua calls sent, and the attempts they carried (their ratio
+  // is the mean group size).
+  uint64_t attemptGroups() const { return groups_.load(std::memory_order_relaxed); }
+  uint64_t attemptsGrouped() const { return grouped_.load(std::memory_order_relaxed); }
 
  private:
-  const SaleSpec* find(std::string_view sale_id) const;
-  // kOptimistic: the WATCH/MULTI/EXEC form of attempt_order.lua.
+  struct Queued {
+    OrderAttempt attempt;
+    absl::Time now;
+    Callback<absl::StatusOr<AttemptResult>> done;
+  };
+  // One sale: its spec and its group commit state.
+  struct Sale {
+    SaleSpec spec;
+    absl::Mutex mu;
+    bool in_flight ABSL_GUARDED_BY(mu) = false;  // its call sent, not yet answered
+    std::deque<Queued> waiting ABSL_GUARDED_BY(mu);
+  };
+
+  Sale* find(std::string_view sale_id) const;
+  // Sends `group` (non-empty, at most max_group) as one attempt_orders.lua call;
+  // its reply sends the next group of `sale`, if any, then answers this one.
+  void sendGroup(Sale& sale, std::vector<Queued> group);
+  static void answerGroup(std::vector<Queued>& group, const absl::StatusOr<RedisReply>& r);
+  // kOptimistic: the WATCH/MULTI/EXEC form of attempt_orders.lua, one attempt.
   void attemptOptimistic(OrderAttempt attempt, absl::Time now,
                          Callback<absl::StatusOr<AttemptResult>> done);
 
   RedisClient& client_;
   const Options options_;
   std::atomic<uint64_t> conflicts_{0};
+  std::atomic<uint64_t> groups_{0};
+  std::atomic<uint64_t> grouped_{0};
   // Written by addSale only. A std::map: a handful of sales, and Debian's
   // abseil trips UBSan on lookups in an empty flat_hash_map.
-  std::map<std::string, SaleSpec, std::less<>> sales_;
+  std::map<std::string, std::unique_ptr<Sale>, std::less<>> sales_;
 };
 
 }  // namespace seckill

@@ -1,71 +1,105 @@
--- attempt_order.lua: ONE order attempt, atomically (Redis runs a script alone).
--- Mirrors MemorySaleStore::runAttempt: token check/replay -> window -> dedup key
--- -> one unit -> order hash + stream entry + delayed cancel -> token result.
+-- attempt_orders.lua: a GROUP of order attempts on one sale, each one atomic and
+-- all of them in arrival order (Redis runs a script alone). The store sends the
+-- attempts that queued up while the sale's previous group was in flight (group
+-- commit); one attempt is a group of one. Each attempt mirrors
+-- MemorySaleStore::runAttempt: token check/replay -> window -> dedup key -> one
+-- unit -> order hash + stream entry + delayed cancel -> token result.
 --
--- KEYS: 1 stock, 2 dedup key, 3 token hash (a placeholder when no token),
---       4 order hash, 5 order stream, 6 cancel zset, 7 counts hash
--- ARGV: 1 order id, 2 sale id, 3 user id, 4 token ('' = none), 5 require token (0|1),
---       6 window open (0|1), 7 now (ms), 8 dedup ttl (ms),
---       9 created_at, 10 pay_before, 11 updated_at (us)
--- Returns {code, replayed (0|1), order id, created_at, pay_before, updated_at};
--- code: 0 created, 1 duplicate, 2 sold out, 3 invalid token, 4 token in flight,
---       5 sale not open, 6 busy.
-local stock_key, dedup_key, token_key = KEYS[1], KEYS[2], KEYS[3]
-local order_key, stream_key, cancel_key, counts_key = KEYS[4], KEYS[5], KEYS[6], KEYS[7]
-local order_id, sale_id, user_id, token = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local require_token, window_open = ARGV[5] == '1', ARGV[6] == '1'
-local now_ms, dedup_ttl_ms = tonumber(ARGV[7]), ARGV[8]
-local created, pay_before, updated = ARGV[9], ARGV[10], ARGV[11]
+-- KEYS: 1 stock, 2 order stream, 3 cancel zset, 4 counts hash, then per attempt
+--       i (0-based) at 5 + 3i: dedup key, token hash (a placeholder when no
+--       token), order hash
+-- ARGV: 1 sale id, 2 append created orders to the stream (0|1: only when a
+--       writer consumes it), then per attempt i (0-based) at 3 + 9i: order id, user id,
+--       token ('' = none), require token (0|1), window open (0|1), now (ms),
+--       created_at, pay_before, updated_at (us)
+-- Returns one answer per attempt: its code alone, or {code, replayed (0|1),
+-- order id, created_at, pay_before, updated_at} for a duplicate (the holder's
+-- order id) and a replayed token (the first use's answer); code: 0 created,
+-- 1 duplicate, 2 sold out, 3 invalid token, 4 token in flight, 5 sale not
+-- open, 6 busy.
+--
+-- Costs per created order: SET NX (the dedup key, bound to the order), HSET,
+-- and XADD when streaming. Per group: one GET and one DECRBY of the stock, one ZADD of all the
+-- delayed cancels, one HINCRBY of the counts. The dedup key needs no expiring
+-- "in flight" hold here: nothing runs between the key and the unit.
+local stock_key, stream_key, cancel_key, counts_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local sale_id, stream = ARGV[1], ARGV[2] == '1'
+local n = (#ARGV - 2) / 9
 
-local function answer(code)
-  return {code, 0, '', '0', '0', '0'}
-end
-
--- Records the first use's answer on the token (the replay answer) and returns it.
-local function finish(code, oid, c, p, u)
-  if token ~= '' then
-    redis.call('HSET', token_key, 'state', 'used', 'r_code', code, 'r_oid', oid,
-               'r_c', c, 'r_p', p, 'r_u', u)
-  end
-  return {code, 0, oid, c, p, u}
-end
-
--- 1. The token: this user's, unexpired, unused (or replayed).
-if token ~= '' then
-  local t = redis.call('HMGET', token_key, 'user', 'exp', 'state',
-                       'r_code', 'r_oid', 'r_c', 'r_p', 'r_u')
-  if not t[1] or t[1] ~= user_id or now_ms >= tonumber(t[2]) then return answer(3) end
-  if t[3] == 'used' then return {tonumber(t[4]), 1, t[5], t[6], t[7], t[8]} end
-  -- 'inflight' cannot be seen: this whole step is one script. Kept for parity.
-  if t[3] == 'inflight' then return answer(4) end
-  if not window_open then return answer(5) end
-elseif require_token then
-  return answer(3)
-elseif not window_open then
-  return answer(5)
-end
-
--- 2. The (user, sale) dedup key, taken before any stock is touched.
-local held = redis.call('GET', dedup_key)
-if held then return finish(1, held, '0', '0', '0') end
-redis.call('SET', dedup_key, '', 'PX', dedup_ttl_ms)
-
--- 3. One unit: check-and-decrement (atomic here; see docs/redis.md for the strategies).
 local left = tonumber(redis.call('GET', stock_key) or '0')
-if left <= 0 then
-  redis.call('DEL', dedup_key)
-  return finish(2, '', '0', '0', '0')
-end
-redis.call('DECR', stock_key)
+local taken = 0
+local cancels = {}
+local results = {}
 
--- 4. The order, its stream entry (for the batch writer) and its delayed cancel.
--- The key is bound to the order, without expiry, until the order is cancelled.
-redis.call('SET', dedup_key, order_id)
-redis.call('HSET', order_key, 'id', order_id, 'sale', sale_id, 'user', user_id,
-           'state', '0', 'reason', '0', 'created', created, 'pay_before', pay_before,
-           'updated', updated)
-redis.call('XADD', stream_key, '*', 'id', order_id, 'user', user_id,
-           'created', created, 'pay_before', pay_before)
-redis.call('ZADD', cancel_key, pay_before, order_id)
-redis.call('HINCRBY', counts_key, 'pending', 1)
-return finish(0, order_id, created, pay_before, updated)
+-- Records a first use's answer on its token (the replay answer).
+local function record(token_key, code, oid, c, p, u)
+  redis.call('HSET', token_key, 'state', 'used', 'r_code', code, 'r_oid', oid,
+             'r_c', c, 'r_p', p, 'r_u', u)
+end
+
+for i = 0, n - 1 do
+  local k, a = 5 + 3 * i, 3 + 9 * i
+  local token = ARGV[a + 2]
+  -- An answer that carries nothing but its code is the code alone (an attempt
+  -- created now needs nothing more: the engine has the order); a duplicate and
+  -- a replay answer {code, replayed, order id, created, pay_before, updated}.
+  local result
+  -- 1. The token: this user's, unexpired, unused (or replayed).
+  if token ~= '' then
+    local t = redis.call('HMGET', KEYS[k + 1], 'user', 'exp', 'state',
+                         'r_code', 'r_oid', 'r_c', 'r_p', 'r_u')
+    if not t[1] or t[1] ~= ARGV[a + 1] or tonumber(ARGV[a + 5]) >= tonumber(t[2]) then
+      result = 3
+    elseif t[3] == 'used' then
+      result = {tonumber(t[4]), 1, t[5], t[6], t[7], t[8]}
+    elseif ARGV[a + 4] ~= '1' then
+      result = 5
+    end
+  elseif ARGV[a + 3] == '1' then
+    result = 3
+  elseif ARGV[a + 4] ~= '1' then
+    result = 5
+  end
+
+  if not result then
+    local dedup_key, order_id = KEYS[k], ARGV[a]
+    -- 2. The (user, sale) dedup key, taken before any stock is touched.
+    if not redis.call('SET', dedup_key, order_id, 'NX') then
+      local held = redis.call('GET', dedup_key)
+      if token ~= '' then record(KEYS[k + 1], 1, held, '0', '0', '0') end
+      result = {1, 0, held, '0', '0', '0'}
+    elseif left <= 0 then
+      -- 3. Sold out: the key goes back.
+      redis.call('DEL', dedup_key)
+      if token ~= '' then record(KEYS[k + 1], 2, '', '0', '0', '0') end
+      result = 2
+    else
+      -- 4. One unit, the order, its stream entry (for the batch writer) and its
+      -- delayed cancel. The key stays bound to the order, without expiry,
+      -- until the order is cancelled.
+      local user_id = ARGV[a + 1]
+      local created, pay_before, updated = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
+      left = left - 1
+      taken = taken + 1
+      redis.call('HSET', KEYS[k + 2], 'id', order_id, 'sale', sale_id, 'user', user_id,
+                 'state', '0', 'reason', '0', 'created', created, 'pay_before', pay_before,
+                 'updated', updated)
+      if stream then
+        redis.call('XADD', stream_key, '*', 'id', order_id, 'user', user_id,
+                   'created', created, 'pay_before', pay_before)
+      end
+      cancels[2 * taken - 1] = pay_before
+      cancels[2 * taken] = order_id
+      if token ~= '' then record(KEYS[k + 1], 0, order_id, created, pay_before, updated) end
+      result = 0
+    end
+  end
+  results[i + 1] = result
+end
+
+if taken > 0 then
+  redis.call('DECRBY', stock_key, taken)
+  redis.call('ZADD', cancel_key, unpack(cancels))
+  redis.call('HINCRBY', counts_key, 'pending', taken)
+end
+return results

@@ -42,6 +42,8 @@ using Clock = std::chrono::steady_clock;
 // Connections are opened this long before second 0, so the first arrivals
 // do not wait for the handshakes.
 constexpr auto kWarmUp = std::chrono::milliseconds(250);
+// How long the checks wait for the engine's /metrics order counts to catch up.
+constexpr auto kCountsSettle = std::chrono::seconds(3);
 // Before reconnecting after a failed connect or a broken connection.
 constexpr auto kReconnectDelay = std::chrono::milliseconds(50);
 
@@ -591,14 +593,26 @@ std::string userPrefix(const LoadOptions& o, uint64_t random_bits) {
 // What the checks need from the engine after the run: the sale, /metrics,
 // and the state of the orders of users seen with two of them.
 absl::StatusOr<RunFacts> gatherFacts(BlockingClient& client, const LoadOptions& o,
-                                     const LoadReport& report, std::ostream& err) {
+                                     const LoadReport& report,
+                                     const std::optional<OrderCounts>& metrics_before,
+                                     std::ostream& err) {
   RunFacts facts;
   facts.stats = &report.stats;
   facts.created = report.created;
+  facts.metrics_before = metrics_before;
   absl::StatusOr<SaleSnapshot> after = fetchSale(client, o);
   if (!after.ok()) return after.status();
   facts.sale_after = *after;
+  // The engine's /metrics order counts are gauges it refreshes on its cancel-poll
+  // period (200 ms by default): right after a run that ordered until its last
+  // moment they may trail the answers. Read again for a while before the check
+  // judges them; a count that never catches up still fails it.
   facts.metrics_after = fetchOrderCounts(client, err);
+  const Clock::time_point settle_by = Clock::now() + kCountsSettle;
+  while (facts.metrics_after && !engineCountsCoverTheRun(facts) && Clock::now() < settle_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    facts.metrics_after = fetchOrderCounts(client, err);
+  }
   const std::vector<CreatedOrder> lookups = ordersToLookUp(
       report.created, static_cast<size_t>(o.max_order_lookups), &facts.lookups_skipped);
   for (const CreatedOrder& order : lookups) {
@@ -674,10 +688,9 @@ LoadReport runLoad(const LoadOptions& o, std::ostream& out, std::ostream& err, b
   const double elapsed = std::chrono::duration<double>(Clock::now() - plan.start).count();
 
   // The checks, through the API.
-  absl::StatusOr<RunFacts> facts = gatherFacts(client, o, report, err);
+  absl::StatusOr<RunFacts> facts = gatherFacts(client, o, report, metrics_before, err);
   if (facts.ok()) {
     facts->sale_before = *before;
-    facts->metrics_before = metrics_before;
     report.checks = checkRun(*facts);
   } else {
     report.checks.push_back({.name = "sale readable after the run",

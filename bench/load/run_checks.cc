@@ -216,6 +216,11 @@ CheckResult engineCounts(const RunFacts& f) {
 
 }  // namespace
 
+bool engineCountsCoverTheRun(const RunFacts& facts) {
+  CheckResult r = engineCounts(facts);
+  return r.ok || r.skipped;
+}
+
 std::vector<CreatedOrder> ordersToLookUp(const std::vector<CreatedOrder>& created, size_t limit,
                                          size_t* skipped) {
   std::vector<CreatedOrder> out;

@@ -37,8 +37,9 @@ inline std::vector<std::string> saleIds(const std::vector<SaleSpec>& specs) {
 // redis-server: SaleWorld's twin (tests/support/sale_fixture.h).
 class RedisWorld {
  public:
-  RedisWorld(const RedisServer& server, std::vector<SaleSpec> specs)
-      : client(std::make_unique<RedisClient>(clientOptionsFor(server))),
+  RedisWorld(const RedisServer& redis, std::vector<SaleSpec> specs)
+      : server(redis),
+        client(std::make_unique<RedisClient>(clientOptionsFor(redis))),
         store(*client),
         orders(*client, saleIds(specs)),
         cancels(*client, saleIds(specs)) {
@@ -103,6 +104,24 @@ class RedisWorld {
     return r.ok() ? *r : -1;
   }
 
+  // For the shared sale flows (tests/support/sale_flow_suite.h). Calls
+  // complete on the client's threads: chained completions (the cancel
+  // consumer's acks) may land after the call that started them returned.
+  static constexpr bool kCompletesInline = false;
+  // Expects `count` entries in `sale`'s order stream, for the batch writer.
+  void expectQueuedForWriter(std::string_view sale, int64_t count) const {
+    absl::StatusOr<std::string> len = server.query({"XLEN", redis_keys::orderStream(sale)});
+    ASSERT_TRUE(len.ok()) << len.status();
+    EXPECT_EQ(*len, std::to_string(count));
+  }
+  // Expects no (sale, user) dedup key in Redis.
+  void expectNoDedupKey(std::string_view sale, std::string_view user) const {
+    absl::StatusOr<std::string> exists = server.query({"EXISTS", redis_keys::dedup(sale, user)});
+    ASSERT_TRUE(exists.ok()) << exists.status();
+    EXPECT_EQ(*exists, "0");
+  }
+
+  const RedisServer& server;
   ManualClock clock;
   OrderIdGenerator ids{42};
   std::unique_ptr<RedisClient> client;

@@ -78,6 +78,14 @@ class SaleWorld {
     return r.ok() ? *r : -1;
   }
 
+  // For the shared sale flows (tests/support/sale_flow_suite.h). Calls on
+  // non-kFifo sales complete on the caller's thread, chained ones included.
+  static constexpr bool kCompletesInline = true;
+  // The memory store has no writer stream and keeps its dedup keys private:
+  // these Redis-state checks have nothing to look at here.
+  void expectQueuedForWriter(std::string_view /*sale*/, int64_t /*count*/) const {}
+  void expectNoDedupKey(std::string_view /*sale*/, std::string_view /*user*/) const {}
+
   ManualClock clock;
   OrderIdGenerator ids{42};
   MemoryOrderRepository orders;

@@ -334,6 +334,64 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
   client.shutdown();
 }
 
+// Keys of the wrong type (written by hand) make single commands fail. Redis keeps
+// what a script wrote before an error, so an error midway through a group could
+// leave orders whose units were never taken. Instead the attempt that meets the
+// error fails alone, with nothing of it kept, and the rest of its group stands.
+TEST_F(RedisStoreTest, AKeyOfTheWrongTypeFailsOnlyItsAttemptAndLeavesNothingHalfDone) {
+  RedisClient client(testing::clientOptionsFor(server));
+  RedisSaleStore store(client);
+  ASSERT_TRUE(store.addSale(RedisWorld::spec("drop", 5)).ok());
+  std::vector<OrderAttempt> attempts = {
+      attemptOf("drop", "u0"),        // alone: the pause holds it
+      attemptOf("drop", "u1"),        // its dedup key is a hash
+      attemptOf("drop", "u2"),        // its order key is a string
+      attemptOf("drop", "u3", "tk"),  // its token hash has no expiry
+      attemptOf("drop", "u4"),
+  };
+  ASSERT_EQ(*server.query({"HSET", redis_keys::dedup("drop", "u1"), "x", "y"}), "1");
+  ASSERT_EQ(*server.query({"SET", redis_keys::order("drop", attempts[2].order.id), "x"}), "OK");
+  ASSERT_EQ(*server.query({"HSET", redis_keys::token("drop", "tk"), "user", "u3"}), "1");
+  ASSERT_EQ(*server.query({"CLIENT", "PAUSE", "300", "WRITE"}), "OK");
+  std::vector<absl::StatusOr<AttemptResult>> r = attemptAll(store, attempts);
+
+  ASSERT_TRUE(r[0].ok() && r[3].ok() && r[4].ok());
+  EXPECT_EQ(r[0]->outcome, AttemptOutcome::kCreated);
+  EXPECT_TRUE(absl::IsInternal(r[1].status())) << r[1].status();
+  EXPECT_NE(r[1].status().message().find("WRONGTYPE"), std::string_view::npos);
+  EXPECT_TRUE(absl::IsInternal(r[2].status())) << r[2].status();
+  EXPECT_EQ(r[3]->outcome, AttemptOutcome::kInvalidToken);
+  EXPECT_EQ(r[4]->outcome, AttemptOutcome::kCreated);
+  EXPECT_EQ(store.attemptGroups(), 2u);
+  // Two units taken for two orders, each with its stream entry and delayed cancel.
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "3");
+  EXPECT_EQ(*server.query({"XLEN", redis_keys::orderStream("drop")}), "2");
+  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "2");
+  EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "pending"}), "2");
+  // u2's attempt kept nothing: no key (u2 may order again), no order.
+  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u2")}), "0");
+  EXPECT_EQ(*server.query({"EXISTS", redis_keys::order("drop", attempts[2].order.id)}), "0");
+  EXPECT_EQ(*server.query({"TYPE", redis_keys::dedup("drop", "u1")}), "hash");  // untouched
+
+  // A stream of the wrong type fails every attempt that would create an order.
+  ASSERT_EQ(*server.query({"DEL", redis_keys::orderStream("drop")}), "1");
+  ASSERT_EQ(*server.query({"SET", redis_keys::orderStream("drop"), "x"}), "OK");
+  std::vector<OrderAttempt> more = {attemptOf("drop", "u5"), attemptOf("drop", "u6")};
+  r = attemptAll(store, more);
+  for (const auto& one : r) EXPECT_TRUE(absl::IsInternal(one.status())) << one.status();
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "3");
+  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u5")}), "0");
+  EXPECT_EQ(*server.query({"EXISTS", redis_keys::order("drop", more[1].order.id)}), "0");
+
+  // A stock that is not an integer stops the call before it writes anything.
+  ASSERT_EQ(*server.query({"DEL", redis_keys::orderStream("drop")}), "1");
+  ASSERT_EQ(*server.query({"SET", redis_keys::stock("drop"), "3.5"}), "OK");
+  r = attemptAll(store, {attemptOf("drop", "u7")});
+  EXPECT_TRUE(absl::IsInternal(r[0].status())) << r[0].status();
+  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u7")}), "0");
+  client.shutdown();
+}
+
 // [orders] kind = "redis": the order hash is the order and no writer reads the
 // stream, so nothing is appended to it (it would only grow).
 TEST_F(RedisStoreTest, WithoutAWriterOrdersAreNotStreamed) {

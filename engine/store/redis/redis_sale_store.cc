@@ -21,7 +21,9 @@ absl::Status unknownSale(std::string_view sale_id) {
   return absl::NotFoundError(absl::StrCat("unknown sale ", av(sale_id)));
 }
 
-// attempt_orders.lua's answer codes, in AttemptOutcome order.
+// attempt_orders.lua's answer codes, in AttemptOutcome order; then its
+// "failed" code, whose answer carries the Redis error.
+constexpr int64_t kAttemptFailed = 7;
 std::optional<AttemptOutcome> outcomeOf(int64_t code) {
   switch (code) {
     case 0: return AttemptOutcome::kCreated;
@@ -44,6 +46,10 @@ absl::StatusOr<AttemptResult> parseAttempt(const RedisReply& r, Order& attempted
     return absl::InternalError("redis: malformed attempt_orders answer");
   }
   std::optional<int64_t> code = asInt(full ? r.elements[0] : r);
+  if (code == kAttemptFailed && full) {  // a Redis error; nothing of the attempt was kept
+    return absl::InternalError(
+        absl::StrCat("redis: order attempt failed: ", asString(r.elements[2])));
+  }
   std::optional<AttemptOutcome> outcome = code ? outcomeOf(*code) : std::nullopt;
   if (!outcome) return absl::InternalError("redis: bad attempt_orders code");
   AttemptResult result;
@@ -68,8 +74,8 @@ absl::StatusOr<AttemptResult> parseAttempt(const RedisReply& r, Order& attempted
 
 }  // namespace
 
-// Answers each attempt of a group from attempt_orders.lua's reply: one
-// {code, replayed, id, created, pay_before, updated} per attempt, in order.
+// Answers each attempt of a group from attempt_orders.lua's reply: one answer
+// per attempt, in order.
 void RedisSaleStore::answerGroup(std::vector<Queued>& group, const absl::StatusOr<RedisReply>& r) {
   absl::Status failed = r.status();
   if (failed.ok() && (r->type != RedisReply::Type::kArray || r->elements.size() != group.size())) {

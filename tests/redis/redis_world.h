@@ -15,6 +15,7 @@
 #include "engine/store/redis/redis_sale_store.h"
 #include "gtest/gtest.h"
 #include "tests/support/await.h"
+#include "tests/support/core_world.h"
 #include "tests/support/redis_server.h"
 
 namespace seckill::testing {
@@ -35,7 +36,7 @@ inline std::vector<std::string> saleIds(const std::vector<SaleSpec>& specs) {
 
 // The whole engine core on the Redis stores and a ManualClock, against a real
 // redis-server: SaleWorld's twin (tests/support/sale_fixture.h).
-class RedisWorld {
+class RedisWorld : public CoreWorld {
  public:
   RedisWorld(const RedisServer& redis, std::vector<SaleSpec> specs)
       : server(redis),
@@ -43,65 +44,13 @@ class RedisWorld {
         store(*client),
         orders(*client, saleIds(specs)),
         cancels(*client, saleIds(specs)) {
-    auto created = SaleCatalog::create(std::move(specs));
-    EXPECT_TRUE(created.ok()) << created.status();
-    catalog = *std::move(created);
-    sales = std::make_unique<SaleService>(clock, *catalog, store, ids);
-    lifecycle = std::make_unique<OrderLifecycle>(clock, *catalog, store, orders);
-    consumer = std::make_unique<CancelConsumer>(cancels, *lifecycle);
-    absl::Status s = sales->registerSales();
-    EXPECT_TRUE(s.ok()) << s;
+    assemble(std::move(specs), store, orders, cancels);
   }
 
-  // The Redis threads stop first: their callbacks use the services below.
-  ~RedisWorld() { client->shutdown(); }
-
-  static SaleSpec spec(std::string id, int64_t stock,
-                       StockStrategy strategy = StockStrategy::kAtomic) {
-    SaleSpec s;
-    s.id = std::move(id);
-    s.name = s.id;
-    s.stock = stock;
-    s.strategy = strategy;
-    return s;
-  }
-
-  OrderReply order(std::string_view sale, std::string_view user, std::string_view token = {}) {
-    return await<OrderReply>(
-        [&](Callback<OrderReply> done) { sales->placeOrder(sale, user, token, std::move(done)); });
-  }
-  TokenReply token(std::string_view sale, std::string_view user) {
-    return await<TokenReply>(
-        [&](Callback<TokenReply> done) { sales->issueToken(sale, user, std::move(done)); });
-  }
-  SaleReply describe(std::string_view sale) {
-    return await<SaleReply>(
-        [&](Callback<SaleReply> done) { sales->describe(sale, std::move(done)); });
-  }
-  OrderReply pay(std::string_view order_id, std::string_view user) {
-    return await<OrderReply>(
-        [&](Callback<OrderReply> done) { lifecycle->pay(order_id, user, std::move(done)); });
-  }
-  OrderReply cancel(std::string_view order_id, std::string_view user) {
-    return await<OrderReply>(
-        [&](Callback<OrderReply> done) { lifecycle->cancel(order_id, user, std::move(done)); });
-  }
-  OrderReply get(std::string_view order_id, std::string_view user) {
-    return await<OrderReply>(
-        [&](Callback<OrderReply> done) { lifecycle->get(order_id, user, std::move(done)); });
-  }
-  absl::Status expire(std::string_view order_id) {
-    return await<absl::Status>(
-        [&](Callback<absl::Status> done) { lifecycle->expire(order_id, std::move(done)); });
-  }
-  absl::StatusOr<int64_t> tryStockLeft(std::string_view sale) {
-    return await<absl::StatusOr<int64_t>>(
-        [&](Callback<absl::StatusOr<int64_t>> done) { store.stockLeft(sale, std::move(done)); });
-  }
-  int64_t stockLeft(std::string_view sale) {
-    auto r = tryStockLeft(sale);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? *r : -1;
+  // The Redis threads stop first: their callbacks use the services.
+  ~RedisWorld() {
+    client->shutdown();
+    disassemble();
   }
 
   // For the shared sale flows (tests/support/sale_flow_suite.h). Calls
@@ -122,16 +71,10 @@ class RedisWorld {
   }
 
   const RedisServer& server;
-  ManualClock clock;
-  OrderIdGenerator ids{42};
   std::unique_ptr<RedisClient> client;
   RedisSaleStore store;
   RedisOrderRepository orders;
   RedisDelayQueue cancels;
-  std::unique_ptr<SaleCatalog> catalog;
-  std::unique_ptr<SaleService> sales;
-  std::unique_ptr<OrderLifecycle> lifecycle;
-  std::unique_ptr<CancelConsumer> consumer;
 };
 
 // Starts a fresh redis-server per test; fails the test if it cannot.

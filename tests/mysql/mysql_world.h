@@ -17,10 +17,12 @@
 #include "engine/store/mysql/mysql_url.h"
 #include "engine/store/mysql/order_writer.h"
 #include "engine/store/redis/redis_client.h"
+#include "engine/store/redis/redis_delay_queue.h"
 #include "engine/store/redis/redis_keys.h"
 #include "engine/store/redis/redis_sale_store.h"
 #include "gtest/gtest.h"
 #include "tests/support/await.h"
+#include "tests/support/core_world.h"
 #include "tests/support/mariadb_server.h"
 #include "tests/support/redis_server.h"
 
@@ -106,8 +108,8 @@ class MysqlTest : public ::testing::Test {
 };
 
 // The engine core on RedisSaleStore + MysqlOrderRepository (+ OrderWriter),
-// against real servers, on a ManualClock.
-class MysqlWorld {
+// against real servers, on a ManualClock (call helpers: tests/support/core_world.h).
+class MysqlWorld : public CoreWorld {
  public:
   MysqlWorld(const MysqlTest& t, const RedisClientOptions& store_redis,
              const RedisClientOptions& writer_redis, MysqlPoolOptions pool_options,
@@ -122,53 +124,22 @@ class MysqlWorld {
     orders = std::make_unique<MysqlOrderRepository>(*client, pool);
     std::vector<std::string> ids_of_sales;
     for (const SaleSpec& s : specs) ids_of_sales.push_back(s.id);
-    auto created = SaleCatalog::create(std::move(specs));
-    EXPECT_TRUE(created.ok()) << created.status();
-    catalog = *std::move(created);
-    sales = std::make_unique<SaleService>(clock, *catalog, store, ids);
-    lifecycle = std::make_unique<OrderLifecycle>(clock, *catalog, store, *orders);
-    absl::Status s = sales->registerSales();
-    EXPECT_TRUE(s.ok()) << s;
+    cancels = std::make_unique<RedisDelayQueue>(*client, ids_of_sales);
+    assemble(std::move(specs), store, *orders, *cancels);
     writer_options.sale_ids = ids_of_sales;
     writer = std::make_unique<OrderWriter>(*writer_client, pool, std::move(writer_options));
   }
 
-  // Writer and repository threads first (they use the clients), then Redis.
+  // Writer and repository threads first (they use the clients), then Redis,
+  // then the services.
   ~MysqlWorld() {
     writer->stop();
     orders->shutdown();
     client->shutdown();
     writer_client->shutdown();
+    disassemble();
   }
 
-  static SaleSpec spec(std::string id, int64_t stock) {
-    SaleSpec s;
-    s.id = std::move(id);
-    s.name = s.id;
-    s.stock = stock;
-    return s;
-  }
-
-  OrderReply order(std::string_view sale, std::string_view user) {
-    return await<OrderReply>(
-        [&](Callback<OrderReply> done) { sales->placeOrder(sale, user, {}, std::move(done)); });
-  }
-  OrderReply pay(std::string_view order_id, std::string_view user) {
-    return await<OrderReply>(
-        [&](Callback<OrderReply> done) { lifecycle->pay(order_id, user, std::move(done)); });
-  }
-  OrderReply get(std::string_view order_id, std::string_view user) {
-    return await<OrderReply>(
-        [&](Callback<OrderReply> done) { lifecycle->get(order_id, user, std::move(done)); });
-  }
-  OrderReply cancel(std::string_view order_id, std::string_view user) {
-    return await<OrderReply>(
-        [&](Callback<OrderReply> done) { lifecycle->cancel(order_id, user, std::move(done)); });
-  }
-  absl::Status expire(std::string_view order_id) {
-    return await<absl::Status>(
-        [&](Callback<absl::Status> done) { lifecycle->expire(order_id, std::move(done)); });
-  }
   absl::StatusOr<Transition> transition(std::string_view order_id, OrderState from, OrderState to,
                                         std::optional<absl::Time> only_before = std::nullopt) {
     return await<absl::StatusOr<Transition>>([&](Callback<absl::StatusOr<Transition>> done) {
@@ -176,23 +147,13 @@ class MysqlWorld {
                          std::move(done));
     });
   }
-  int64_t stockLeft(std::string_view sale) {
-    auto r = await<absl::StatusOr<int64_t>>(
-        [&](Callback<absl::StatusOr<int64_t>> done) { store.stockLeft(sale, std::move(done)); });
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? *r : -1;
-  }
 
-  ManualClock clock;
-  OrderIdGenerator ids{42};
   std::unique_ptr<RedisClient> client;         // the stores' client (with scripts)
   std::unique_ptr<RedisClient> writer_client;  // the writer's own client
   MysqlPool pool;
   RedisSaleStore store;
   std::unique_ptr<MysqlOrderRepository> orders;
-  std::unique_ptr<SaleCatalog> catalog;
-  std::unique_ptr<SaleService> sales;
-  std::unique_ptr<OrderLifecycle> lifecycle;
+  std::unique_ptr<RedisDelayQueue> cancels;
   std::unique_ptr<OrderWriter> writer;
 };
 

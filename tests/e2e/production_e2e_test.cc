@@ -46,6 +46,17 @@ int64_t redisInt(const RedisServer& redis, const std::vector<std::string>& argv)
   return v;
 }
 
+// The value of an unlabelled counter in /metrics text; -1 when absent.
+int64_t metricValue(const std::string& metrics, const std::string& name) {
+  const std::string line = "\n" + name + " ";
+  size_t at = metrics.find(line);
+  if (at == std::string::npos) return -1;
+  at += line.size();
+  int64_t v = -1;
+  if (!absl::SimpleAtoi(metrics.substr(at, metrics.find('\n', at) - at), &v)) return -1;
+  return v;
+}
+
 long evalshaCalls(const RedisServer& redis) {
   for (const auto& [cmd, calls] : redis.commandCalls()) {
     if (cmd == "evalsha") return calls;
@@ -91,6 +102,21 @@ TEST_F(ProductionE2eTest, TwoEnginesShareOneStockAndTheSoldOutNews) {
   EXPECT_EQ(storm.created() + storm.sold_out + storm.duplicate, 1600);
   EXPECT_EQ(redisInt(redis_, {"GET", "sk:{drop}:stock"}), 0);
   EXPECT_EQ(ordersInRedis(redis_, "drop"), 300);
+  // Orders live in Redis here ([orders] follows [store]): no writer reads an
+  // order stream, so none is written.
+  EXPECT_EQ(redisInt(redis_, {"EXISTS", "sk:{drop}:orders"}), 0);
+  // Each engine counts its order-script calls and the attempts they carried
+  // (group commit: one call may carry several).
+  int64_t attempts_sent = 0;
+  for (EngineProcess* e : {&a, &b}) {
+    const std::string m = metricsOf(e->port());
+    const int64_t groups = metricValue(m, "seckill_redis_order_groups_total");
+    const int64_t attempts = metricValue(m, "seckill_redis_order_attempts_total");
+    EXPECT_GE(groups, 1) << m;
+    EXPECT_GE(attempts, groups);
+    attempts_sent += attempts;
+  }
+  EXPECT_GE(attempts_sent, 300 + storm.duplicate);  // every 201 and 409 came from a script
 
   // Both nodes know the sale is sold out (their own answer or the broadcast),
   // and from now on no request reaches Redis.

@@ -13,11 +13,13 @@
 #include "engine/http/shopper_api.h"
 #include "gtest/gtest.h"
 #include "tests/ratelimit/fake_remote_backend.h"
+#include "tests/http/api_deps.h"
 #include "tests/support/sale_fixture.h"
 
 namespace seckill::http {
 namespace {
 
+using seckill::testing::apiDepsOf;
 using seckill::testing::SaleWorld;
 
 class DeferringExchange final : public Exchange {
@@ -67,15 +69,14 @@ class RateLimitApiTest : public ::testing::Test {
   RateLimitApiTest()
       : world_({SaleWorld::spec("s1", 100)}),
         limiter_(registry_),
-        api_(ShopperApiDeps{.clock = world_.clock,
-                            .catalog = *world_.catalog,
-                            .sales = *world_.sales,
-                            .orders = *world_.lifecycle,
-                            .repository = world_.orders,
-                            .store = world_.store,
-                            .limiter = &limiter_,
-                            .on_shadow = [this](const ratelimit::Verdict&) { ++shadowed_; }},
-             metrics_) {}
+        api_(
+            [this] {
+              ShopperApiDeps deps = apiDepsOf(world_);
+              deps.limiter = &limiter_;
+              deps.on_shadow = [this](const ratelimit::Verdict&) { ++shadowed_; };
+              return deps;
+            }(),
+            metrics_) {}
 
   std::shared_ptr<DeferringExchange> order(const std::string& user) {
     std::shared_ptr<DeferringExchange> ex = orderExchange(user);
@@ -167,14 +168,13 @@ class DistributedRateLimitApiTest : public ::testing::Test {
       ratelimit::FailurePolicy policy = ratelimit::FailurePolicy::kOpen)
       : world_({SaleWorld::spec("s1", 100)}),
         limiter_(registry_, &backend_, {.failure = policy}),
-        api_(ShopperApiDeps{.clock = world_.clock,
-                            .catalog = *world_.catalog,
-                            .sales = *world_.sales,
-                            .orders = *world_.lifecycle,
-                            .repository = world_.orders,
-                            .store = world_.store,
-                            .limiter = &limiter_},
-             metrics_) {}
+        api_(
+            [this] {
+              ShopperApiDeps deps = apiDepsOf(world_);
+              deps.limiter = &limiter_;
+              return deps;
+            }(),
+            metrics_) {}
 
   static ratelimit::RuleSpec distributed(std::string path, int64_t rate, int64_t burst) {
     ratelimit::RuleSpec r = rule(std::move(path), rate, burst);

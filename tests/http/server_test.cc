@@ -16,11 +16,13 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "gtest/gtest.h"
 #include "tests/http/http_test_client.h"
+#include "tests/http/api_deps.h"
 #include "tests/support/sale_fixture.h"
 
 namespace seckill::http {
 namespace {
 
+using seckill::testing::apiDepsOf;
 using seckill::testing::SaleWorld;
 using testing::Reply;
 using testing::TestClient;
@@ -49,13 +51,9 @@ class ServerTest : public ::testing::Test {
   }
 
   ShopperApiDeps deps() {
-    return ShopperApiDeps{.clock = world_.clock,
-                          .catalog = *world_.catalog,
-                          .sales = *world_.sales,
-                          .orders = *world_.lifecycle,
-                          .repository = world_.orders,
-                          .store = world_.store,
-                          .extra_metrics = extra_metrics_};
+    ShopperApiDeps deps = apiDepsOf(world_);
+    deps.extra_metrics = extra_metrics_;
+    return deps;
   }
 
   std::function<void(std::string&)> extra_metrics_;

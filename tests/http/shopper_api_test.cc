@@ -10,11 +10,13 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/http/api_deps.h"
 #include "tests/support/sale_fixture.h"
 
 namespace seckill::http {
 namespace {
 
+using seckill::testing::apiDepsOf;
 using seckill::testing::SaleWorld;
 
 class FakeExchange final : public Exchange {
@@ -45,15 +47,13 @@ class ShopperApiTest : public ::testing::Test {
  protected:
   explicit ShopperApiTest(std::vector<SaleSpec> specs = defaultSales())
       : world_(std::move(specs)),
-        api_(ShopperApiDeps{.clock = world_.clock,
-                            .catalog = *world_.catalog,
-                            .sales = *world_.sales,
-                            .orders = *world_.lifecycle,
-                            .repository = world_.orders,
-                            .store = world_.store,
-                            .extra_metrics =
-                                [](std::string& out) { out.append("extra_series 7\n"); }},
-             metrics_) {}
+        api_(
+            [this] {
+              ShopperApiDeps deps = apiDepsOf(world_);
+              deps.extra_metrics = [](std::string& out) { out.append("extra_series 7\n"); };
+              return deps;
+            }(),
+            metrics_) {}
 
   static std::vector<SaleSpec> defaultSales() {
     SaleSpec open = SaleWorld::spec("s1", 2);

@@ -21,6 +21,7 @@
 #include "engine/store/mysql/order_writer.h"
 #include "engine/store/redis/redis_client.h"
 #include "engine/store/redis/redis_keys.h"
+#include "engine/store/redis/redis_reply_util.h"
 
 namespace seckill {
 namespace {
@@ -33,7 +34,7 @@ struct Args {
   int batch = 1000;
   int workers = 2;
   int pool = 4;
-  bool keep_hashes = false;
+  bool keep_records = false;
 };
 
 // Sends every command asynchronously (pipelined by the client), `window` at a
@@ -89,10 +90,15 @@ int run(const Args& a) {
     const std::string& sale = sales[i % a.sales];
     std::string id = absl::StrCat("benchnode-", i, "-", sale);
     std::string user = absl::StrCat("user", i);
-    cmds.push_back({sale,
-                    {"HSET", redis_keys::order(sale, id), "id", id, "sale", sale, "user", user,
-                     "state", "0", "reason", "0", "created", std::to_string(created), "pay_before",
-                     std::to_string(pay_before), "updated", std::to_string(created)}});
+    Order o;
+    o.id = id;
+    o.sale_id = sale;
+    o.user_id = user;
+    o.created_at = fromRedisMicros(created);
+    o.pay_before = fromRedisMicros(pay_before);
+    o.updated_at = o.created_at;
+    cmds.push_back(
+        {sale, {"HSET", redis_keys::orderRecords(sale), id, redis_internal::encodeOrderRecord(o)}});
     cmds.push_back({sale,
                     {"XADD", redis_keys::orderStream(sale), "*", "id", id, "user", user, "created",
                      std::to_string(created), "pay_before", std::to_string(pay_before)}});
@@ -113,7 +119,7 @@ int run(const Args& a) {
   o.batch = a.batch;
   o.workers = a.workers;
   o.idle_sleep = absl::Milliseconds(5);
-  o.delete_order_hashes = !a.keep_hashes;
+  o.delete_order_records = !a.keep_records;
   OrderWriter writer(writer_redis, pool, o);
 
   auto start = std::chrono::steady_clock::now();
@@ -169,7 +175,7 @@ int main(int argc, char** argv) {
   app.add_option("--batch", a.batch, "rows per INSERT (XREADGROUP COUNT)");
   app.add_option("--workers", a.workers, "writer threads");
   app.add_option("--pool", a.pool, "MySQL connections");
-  app.add_flag("--keep-hashes", a.keep_hashes, "do not DEL the order hashes after commit");
+  app.add_flag("--keep-records", a.keep_records, "do not HDEL the order records after commit");
   CLI11_PARSE(app, argc, argv);
   return seckill::run(a);
 }

@@ -44,7 +44,7 @@ TEST_F(MysqlOrderRepositoryTest, GetFindsAnOrderInTheStreamAndInTheDatabase) {
   EXPECT_EQ(rows(), 0);
   w->writer->start();
   ASSERT_TRUE(eventually([&] {
-    return rows() == 1 && redisInt({"EXISTS", redis_keys::order("drop", placed.order.id)}) == 0;
+    return rows() == 1 && redisInt({"HEXISTS", redis_keys::orderRecords("drop"), placed.order.id}) == 0;
   }));
   OrderReply in_db = w->get(placed.order.id, "alice");
   ASSERT_EQ(in_db.outcome, Outcome::kOk);

@@ -67,7 +67,7 @@ TEST_F(OrderWriterTest, PersistsEveryStreamEntryInMultiRowBatches) {
   EXPECT_EQ(w->writer->duplicatesDropped(), 0u);
   EXPECT_TRUE(eventually([&] { return w->writer->lag() == 0; }));
   // Committed orders lose their Redis hash; the row has every field.
-  EXPECT_EQ(redisInt({"EXISTS", redis_keys::order("a", a[0])}), 0);
+  EXPECT_EQ(redisInt({"HEXISTS", redis_keys::orderRecords("a"), a[0]}), 0);
   auto row = db.query(absl::StrCat("SELECT sale_id, user_id, state, reason, created, pay_before "
                                    "FROM orders WHERE id = '",
                                    b[7], "'"),

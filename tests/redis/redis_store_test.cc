@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "engine/store/redis/redis_reply_util.h"
 #include "tests/redis/redis_world.h"
 
 namespace seckill {
@@ -129,7 +130,7 @@ TEST_F(RedisStoreTest, OptimisticPathAnswersLikeTheScript) {
   TokenReply carols = w.token("drop", "carol");
   EXPECT_EQ(w.order("drop", "carol", carols.token).outcome, Outcome::kSoldOut);
   EXPECT_EQ(w.stockLeft("drop"), 0);
-  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "carol")}), "0");
+  EXPECT_EQ(*server.query({"HEXISTS", redis_keys::buyers("drop"), "carol"}), "0");
   // The order is readable and cancellable like any other.
   ASSERT_EQ(w.cancel(first.order.id, "alice").outcome, Outcome::kOk);
   EXPECT_EQ(w.stockLeft("drop"), 1);
@@ -176,7 +177,7 @@ TEST_F(RedisStoreTest, OptimisticConflictIsRetriedAndBoundedByBusy) {
   EXPECT_EQ(second->outcome, AttemptOutcome::kBusy);
   EXPECT_EQ(store.optimisticConflicts(), 4u);
   EXPECT_EQ(*srv.query({"GET", redis_keys::stock("drop")}), "4");
-  EXPECT_EQ(*srv.query({"EXISTS", redis_keys::dedup("drop", "bob")}), "0");
+  EXPECT_EQ(*srv.query({"HEXISTS", redis_keys::buyers("drop"), "bob"}), "0");
   client.shutdown();
 }
 
@@ -325,74 +326,117 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
   EXPECT_EQ(*server.query({"XLEN", redis_keys::orderStream("drop")}), "5");
   EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "5");
   EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "pending"}), "5");
-  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u5")}), "0");
-  EXPECT_EQ(*server.query({"GET", redis_keys::dedup("drop", "u4")}), attempts[6].order.id);
-  EXPECT_EQ(*server.query({"HGET", redis_keys::order("drop", attempts[6].order.id), "user"}), "u4");
+  EXPECT_EQ(*server.query({"HEXISTS", redis_keys::buyers("drop"), "u5"}), "0");
+  EXPECT_EQ(*server.query({"HGET", redis_keys::buyers("drop"), "u4"}), attempts[6].order.id);
+  absl::StatusOr<std::string> record =
+      server.query({"HGET", redis_keys::orderRecords("drop"), attempts[6].order.id});
+  ASSERT_TRUE(record.ok()) << record.status();
+  absl::StatusOr<Order> stored =
+      redis_internal::parseOrderRecord("drop", attempts[6].order.id, *record);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->user_id, "u4");
+  EXPECT_EQ(stored->state, OrderState::kPendingPayment);
+  EXPECT_EQ(stored->pay_before, attempts[6].order.pay_before);
   EXPECT_EQ(*server.query({"ZSCORE", redis_keys::cancels("drop"), attempts[6].order.id}),
             std::to_string(toRedisMicros(attempts[6].order.pay_before)));
   EXPECT_EQ(*server.query({"GET", redis_keys::stock("tok")}), "3");
   client.shutdown();
 }
 
-// Keys of the wrong type (written by hand) make single commands fail. Redis keeps
-// what a script wrote before an error, so an error midway through a group could
-// leave orders whose units were never taken. Instead the attempt that meets the
-// error fails alone, with nothing of it kept, and the rest of its group stands.
-TEST_F(RedisStoreTest, AKeyOfTheWrongTypeFailsOnlyItsAttemptAndLeavesNothingHalfDone) {
+// Keys of the wrong type (written by hand) make single commands fail, and Redis
+// keeps what a script wrote before an error: an error midway through a group
+// could leave orders whose units were never taken. So every per-sale key a
+// group writes is checked before its first write, and a wrong one fails the
+// whole group with nothing written; a token hash that is not a valid token
+// only makes its own attempt an invalid token.
+TEST_F(RedisStoreTest, AKeyOfTheWrongTypeFailsItsGroupBeforeAnythingIsWritten) {
   RedisClient client(testing::clientOptionsFor(server));
   RedisSaleStore store(client);
   ASSERT_TRUE(store.addSale(RedisWorld::spec("drop", 5)).ok());
   std::vector<OrderAttempt> attempts = {
       attemptOf("drop", "u0"),        // alone: the pause holds it
-      attemptOf("drop", "u1"),        // its dedup key is a hash
-      attemptOf("drop", "u2"),        // its order key is a string
-      attemptOf("drop", "u3", "tk"),  // its token hash has no expiry
-      attemptOf("drop", "u4"),
+      attemptOf("drop", "u1"),
+      attemptOf("drop", "u2", "tk"),  // its token hash has no expiry
+      attemptOf("drop", "u3"),
   };
-  ASSERT_EQ(*server.query({"HSET", redis_keys::dedup("drop", "u1"), "x", "y"}), "1");
-  ASSERT_EQ(*server.query({"SET", redis_keys::order("drop", attempts[2].order.id), "x"}), "OK");
-  ASSERT_EQ(*server.query({"HSET", redis_keys::token("drop", "tk"), "user", "u3"}), "1");
+  ASSERT_EQ(*server.query({"HSET", redis_keys::token("drop", "tk"), "user", "u2"}), "1");
   ASSERT_EQ(*server.query({"CLIENT", "PAUSE", "300", "WRITE"}), "OK");
   std::vector<absl::StatusOr<AttemptResult>> r = attemptAll(store, attempts);
-
-  ASSERT_TRUE(r[0].ok() && r[3].ok() && r[4].ok());
-  EXPECT_EQ(r[0]->outcome, AttemptOutcome::kCreated);
-  EXPECT_TRUE(absl::IsInternal(r[1].status())) << r[1].status();
-  EXPECT_NE(r[1].status().message().find("WRONGTYPE"), std::string_view::npos);
-  EXPECT_TRUE(absl::IsInternal(r[2].status())) << r[2].status();
-  EXPECT_EQ(r[3]->outcome, AttemptOutcome::kInvalidToken);
-  EXPECT_EQ(r[4]->outcome, AttemptOutcome::kCreated);
+  for (size_t i = 0; i < r.size(); ++i) ASSERT_TRUE(r[i].ok()) << i << ": " << r[i].status();
+  EXPECT_EQ(r[1]->outcome, AttemptOutcome::kCreated);
+  EXPECT_EQ(r[2]->outcome, AttemptOutcome::kInvalidToken);
+  EXPECT_EQ(r[3]->outcome, AttemptOutcome::kCreated);
   EXPECT_EQ(store.attemptGroups(), 2u);
-  // Two units taken for two orders, each with its stream entry and delayed cancel.
-  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "3");
-  EXPECT_EQ(*server.query({"XLEN", redis_keys::orderStream("drop")}), "2");
-  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "2");
-  EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "pending"}), "2");
-  // u2's attempt kept nothing: no key (u2 may order again), no order.
-  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u2")}), "0");
-  EXPECT_EQ(*server.query({"EXISTS", redis_keys::order("drop", attempts[2].order.id)}), "0");
-  EXPECT_EQ(*server.query({"TYPE", redis_keys::dedup("drop", "u1")}), "hash");  // untouched
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "2");
 
-  // A stream of the wrong type fails every attempt that would create an order.
-  ASSERT_EQ(*server.query({"DEL", redis_keys::orderStream("drop")}), "1");
-  ASSERT_EQ(*server.query({"SET", redis_keys::orderStream("drop"), "x"}), "OK");
-  std::vector<OrderAttempt> more = {attemptOf("drop", "u5"), attemptOf("drop", "u6")};
-  r = attemptAll(store, more);
-  for (const auto& one : r) EXPECT_TRUE(absl::IsInternal(one.status())) << one.status();
-  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "3");
-  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u5")}), "0");
-  EXPECT_EQ(*server.query({"EXISTS", redis_keys::order("drop", more[1].order.id)}), "0");
+  // Each per-sale key in turn is of the wrong type: the group fails whole.
+  const std::string saved = "sk:saved";
+  for (const std::string& key : {redis_keys::buyers("drop"), redis_keys::orderRecords("drop"),
+                                 redis_keys::orderStream("drop"), redis_keys::cancels("drop"),
+                                 redis_keys::counts("drop")}) {
+    ASSERT_EQ(*server.query({"RENAME", key, saved}), "OK") << key;
+    ASSERT_EQ(*server.query({"SET", key, "x"}), "OK");
+    r = attemptAll(store, {attemptOf("drop", "u5"), attemptOf("drop", "u6")});
+    for (const auto& one : r) {
+      EXPECT_TRUE(absl::IsInternal(one.status())) << key << ": " << one.status();
+      EXPECT_NE(one.status().message().find("WRONGTYPE"), std::string_view::npos)
+          << one.status();
+    }
+    ASSERT_EQ(*server.query({"RENAME", saved, key}), "OK");
+  }
+  // Nothing of them was written to the keys that were right.
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "2");
+  EXPECT_EQ(*server.query({"HLEN", redis_keys::buyers("drop")}), "3");
+  EXPECT_EQ(*server.query({"HLEN", redis_keys::orderRecords("drop")}), "3");
+  EXPECT_EQ(*server.query({"XLEN", redis_keys::orderStream("drop")}), "3");
+  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "3");
+  EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "pending"}), "3");
 
   // A stock that is not an integer stops the call before it writes anything.
-  ASSERT_EQ(*server.query({"DEL", redis_keys::orderStream("drop")}), "1");
   ASSERT_EQ(*server.query({"SET", redis_keys::stock("drop"), "3.5"}), "OK");
   r = attemptAll(store, {attemptOf("drop", "u7")});
   EXPECT_TRUE(absl::IsInternal(r[0].status())) << r[0].status();
-  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u7")}), "0");
+  EXPECT_EQ(*server.query({"HEXISTS", redis_keys::buyers("drop"), "u7"}), "0");
+
+  // With the keys right again, the sale goes on where it was.
+  ASSERT_EQ(*server.query({"SET", redis_keys::stock("drop"), "2"}), "OK");
+  r = attemptAll(store, {attemptOf("drop", "u5")});
+  ASSERT_TRUE(r[0].ok()) << r[0].status();
+  EXPECT_EQ(r[0]->outcome, AttemptOutcome::kCreated);
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "1");
   client.shutdown();
 }
 
-// [orders] kind = "redis": the order hash is the order and no writer reads the
+// The record format the scripts and the C++ side share.
+TEST(OrderRecordTest, RoundTripsEveryFieldAndRefusesMalformedRecords) {
+  Order o;
+  o.id = "n1-7-drop";
+  o.sale_id = "drop";
+  o.user_id = "a user with spaces";  // the store takes any user id; it is the last field
+  o.state = OrderState::kCancelled;
+  o.cancel_reason = CancelReason::kExpired;
+  o.created_at = absl::FromUnixMicros(1'700'000'000'123'456);
+  o.pay_before = o.created_at + absl::Minutes(15);
+  o.updated_at = o.created_at + absl::Seconds(3);
+  const std::string record = redis_internal::encodeOrderRecord(o);
+  absl::StatusOr<Order> back = redis_internal::parseOrderRecord("drop", o.id, record);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->id, o.id);
+  EXPECT_EQ(back->sale_id, "drop");
+  EXPECT_EQ(back->user_id, o.user_id);
+  EXPECT_EQ(back->state, OrderState::kCancelled);
+  EXPECT_EQ(back->cancel_reason, CancelReason::kExpired);
+  EXPECT_EQ(back->created_at, o.created_at);
+  EXPECT_EQ(back->pay_before, o.pay_before);
+  EXPECT_EQ(back->updated_at, o.updated_at);
+  for (std::string_view bad : {"", "0 0 1 2 3", "0 0 1 2 3 ", "3 0 1 2 3 u", "0 x 1 2 3 u",
+                               "0 0 1 2 u", "garbage"}) {
+    absl::StatusOr<Order> r = redis_internal::parseOrderRecord("drop", "n1-1-drop", bad);
+    EXPECT_TRUE(absl::IsInternal(r.status())) << "\"" << bad << "\"";
+  }
+}
+
+// [orders] kind = "redis": the order record is the order and no writer reads the
 // stream, so nothing is appended to it (it would only grow).
 TEST_F(RedisStoreTest, WithoutAWriterOrdersAreNotStreamed) {
   RedisClient client(testing::clientOptionsFor(server));
@@ -405,8 +449,10 @@ TEST_F(RedisStoreTest, WithoutAWriterOrdersAreNotStreamed) {
   ASSERT_TRUE(r[0].ok() && r[1].ok());
   EXPECT_EQ(r[1]->outcome, AttemptOutcome::kCreated);
   EXPECT_EQ(*server.query({"EXISTS", redis_keys::orderStream("drop")}), "0");
-  EXPECT_EQ(*server.query({"HGET", redis_keys::order("drop", attempts[1].order.id), "state"}),
-            "0");
+  absl::StatusOr<std::string> record =
+      server.query({"HGET", redis_keys::orderRecords("drop"), attempts[1].order.id});
+  ASSERT_TRUE(record.ok()) << record.status();
+  EXPECT_EQ(*record, redis_internal::encodeOrderRecord(attempts[1].order));
   EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "2");
   EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "8");
   client.shutdown();
@@ -427,7 +473,7 @@ TEST_F(RedisStoreTest, AttemptsBeyondMaxWaitingAreRefusedAsUnavailable) {
   EXPECT_EQ(r[2]->outcome, AttemptOutcome::kCreated);
   EXPECT_TRUE(absl::IsUnavailable(r[3].status())) << r[3].status();
   EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "7");
-  EXPECT_EQ(*server.query({"EXISTS", redis_keys::dedup("drop", "u3")}), "0");
+  EXPECT_EQ(*server.query({"HEXISTS", redis_keys::buyers("drop"), "u3"}), "0");
   client.shutdown();
 }
 

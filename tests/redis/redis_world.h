@@ -63,9 +63,9 @@ class RedisWorld : public CoreWorld {
     ASSERT_TRUE(len.ok()) << len.status();
     EXPECT_EQ(*len, std::to_string(count));
   }
-  // Expects no (sale, user) dedup key in Redis.
+  // Expects no buyer entry (the dedup) of (sale, user) in Redis.
   void expectNoDedupKey(std::string_view sale, std::string_view user) const {
-    absl::StatusOr<std::string> exists = server.query({"EXISTS", redis_keys::dedup(sale, user)});
+    absl::StatusOr<std::string> exists = server.query({"HEXISTS", redis_keys::buyers(sale), std::string(user)});
     ASSERT_TRUE(exists.ok()) << exists.status();
     EXPECT_EQ(*exists, "0");
   }

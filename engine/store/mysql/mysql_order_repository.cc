@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "engine/core/strings.h"
 #include "engine/store/redis/redis_keys.h"
+#include "engine/store/redis/redis_reply_util.h"
 #include "spdlog/spdlog.h"
 
 namespace seckill {
@@ -103,23 +104,14 @@ void MysqlOrderRepository::transition(std::string_view order_id, OrderState from
   }
 }
 
-absl::StatusOr<std::optional<Order>> MysqlOrderRepository::readHash(std::string_view sale,
-                                                                    const std::string& id) {
-  absl::StatusOr<RedisReply> r = redis_.commandSync(sale, {"HGETALL", redis_keys::order(sale, id)});
+absl::StatusOr<std::optional<Order>> MysqlOrderRepository::readRecord(std::string_view sale,
+                                                                      const std::string& id) {
+  absl::StatusOr<RedisReply> r =
+      redis_.commandSync(sale, {"HGET", redis_keys::orderRecords(sale), id});
   if (!r.ok()) return r.status();
-  if (r->type != RedisReply::Type::kArray) return absl::InternalError("redis: malformed HGETALL");
-  if (r->elements.empty()) return std::optional<Order>();
-  // The hash in the column order of the table, then parsed like a row.
-  static constexpr std::string_view kFields[] = {"id",     "sale",    "user",       "state",
-                                                 "reason", "created", "pay_before", "updated"};
-  MysqlConnection::Row row(std::size(kFields));
-  for (size_t i = 0; i + 1 < r->elements.size(); i += 2) {
-    for (size_t f = 0; f < std::size(kFields); ++f) {
-      if (r->elements[i].str == kFields[f]) row[f] = r->elements[i + 1].str;
-    }
-  }
-  absl::StatusOr<Order> o = orderFromRow(row);
-  if (!o.ok()) return absl::InternalError(absl::StrCat("redis: malformed order hash ", id));
+  if (r->isNil()) return std::optional<Order>();
+  absl::StatusOr<Order> o = redis_internal::parseOrderRecord(sale, id, r->str);
+  if (!o.ok()) return o.status();
   return std::optional<Order>(*std::move(o));
 }
 
@@ -131,10 +123,10 @@ absl::StatusOr<Order> MysqlOrderRepository::getNow(const std::string& order_id) 
   absl::StatusOr<std::optional<Order>> row = selectOrder(**lease, order_id);
   if (!row.ok()) return row.status();
   if (*row) return **std::move(row);
-  absl::StatusOr<std::optional<Order>> hash = readHash(*sale, order_id);
-  if (!hash.ok()) return hash.status();
-  if (*hash) return **std::move(hash);
-  // Persisted and its hash deleted between the two reads?
+  absl::StatusOr<std::optional<Order>> record = readRecord(*sale, order_id);
+  if (!record.ok()) return record.status();
+  if (*record) return **std::move(record);
+  // Persisted and its record deleted between the two reads?
   row = selectOrder(**lease, order_id);
   if (!row.ok()) return row.status();
   if (*row) return **std::move(row);
@@ -146,14 +138,14 @@ absl::StatusOr<Transition> MysqlOrderRepository::transitionNow(
     std::optional<absl::Time> only_before) {
   std::optional<std::string_view> sale = saleOfOrderId(order_id);
   if (!sale || !isValidOrderId(order_id)) return unknownOrder();
-  // The hash first: once it is gone, the writer has committed the row.
-  absl::StatusOr<std::optional<Order>> hash = readHash(*sale, order_id);
-  if (!hash.ok()) return hash.status();
+  // The record first: once it is gone, the writer has committed the row.
+  absl::StatusOr<std::optional<Order>> record = readRecord(*sale, order_id);
+  if (!record.ok()) return record.status();
   absl::StatusOr<MysqlPool::Lease> lease = pool_.acquire();
   if (!lease.ok()) return lease.status();
   MysqlConnection& c = **lease;
-  if (*hash) {
-    const Order& o = **hash;
+  if (*record) {
+    const Order& o = **record;
     absl::StatusOr<uint64_t> ins = c.execute(absl::StrCat(
         "INSERT INTO orders (id, sale_id, user_id, state, reason, created, pay_before, updated) "
         "VALUES (",
@@ -176,8 +168,8 @@ absl::StatusOr<Transition> MysqlOrderRepository::transitionNow(
   absl::StatusOr<std::optional<Order>> row = selectOrder(c, order_id);
   if (!row.ok()) return row.status();
   if (!*row) {
-    if (!*hash) return unknownOrder();
-    // The hash exists but its row could not be inserted: another live order
+    if (!*record) return unknownOrder();
+    // The record exists but its row could not be inserted: another live order
     // of this user holds UNIQUE (sale_id, live_user). Nothing was changed.
     return absl::FailedPreconditionError(absl::StrCat(
         "order ", order_id, " conflicts with another live order of its user in the database"));

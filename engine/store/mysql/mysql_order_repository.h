@@ -26,20 +26,21 @@ struct MysqlOrderRepositoryOptions {
 
 // Orders in MySQL (table `orders`, see mysql_schema.h), fed by OrderWriter
 // from the Redis order streams; an order not persisted yet is read from its
-// Redis hash sk:{sale}:o:<id> (written by RedisSaleStore's attempt script).
+// record in Redis, field <id> of the hash sk:{sale}:records (written by
+// RedisSaleStore's attempt script).
 //
-// get(id): the row; else the Redis hash; else the row again (the writer may
-// have committed and deleted the hash between the two reads); else NotFound.
-// Because the row is read before and after the hash, the writer may delete a
-// hash once its row is committed.
+// get(id): the row; else the Redis record; else the row again (the writer may
+// have committed and deleted the record between the two reads); else NotFound.
+// Because the row is read before and after the record, the writer may delete a
+// record once its row is committed.
 //
 // transition(): makes sure the row exists (an `INSERT ... ON DUPLICATE KEY
-// UPDATE id=id` built from the Redis hash while it exists; a hash already gone
+// UPDATE id=id` built from the Redis record while it exists; a record already gone
 // means the row was committed), then ONE conditional `UPDATE orders SET
 // state, reason, updated WHERE id AND state = from`, applied iff it affected
 // one row (only_before is checked before the UPDATE: `at` is the caller's
 // constant), then reads the row back. Racing transitions of one order apply
-// exactly once: InnoDB serializes the UPDATEs on the row. The Redis hash's
+// exactly once: InnoDB serializes the UPDATEs on the row. The Redis record's
 // state is never changed (the row is the truth once it exists).
 //
 // counts(): cached, re-read by a background thread every counts_refresh with
@@ -73,8 +74,8 @@ class MysqlOrderRepository final : public OrderRepository {
   absl::StatusOr<Transition> transitionNow(const std::string& order_id, OrderState from,
                                            OrderState to, CancelReason reason, absl::Time at,
                                            std::optional<absl::Time> only_before);
-  // The Redis hash of the order; nullopt if it does not exist.
-  absl::StatusOr<std::optional<Order>> readHash(std::string_view sale, const std::string& id);
+  // The order's record in Redis (redis_keys::orderRecords); nullopt if there is none.
+  absl::StatusOr<std::optional<Order>> readRecord(std::string_view sale, const std::string& id);
   void refreshLoop();
 
   RedisClient& redis_;

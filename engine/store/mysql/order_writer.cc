@@ -369,19 +369,19 @@ absl::Status OrderWriter::ack(const std::string& sale, const std::vector<Entry>&
   std::vector<std::vector<std::string>> commands;
   std::vector<std::string> xack = {"XACK", stream, options_.group};
   std::vector<std::string> xdel = {"XDEL", stream};
-  std::vector<std::string> del = {"DEL"};
+  std::vector<std::string> del = {"HDEL", redis_keys::orderRecords(sale)};
   for (size_t i = 0; i < entries.size(); ++i) {
     xack.push_back(entries[i].stream_id);
     xdel.push_back(entries[i].stream_id);
-    // A dropped order keeps its hash: it is not in the database, and the
-    // hash is what get() and the cancel path can still find.
-    if (options_.delete_order_hashes && !dropped[i]) {
-      del.push_back(redis_keys::order(sale, entries[i].order_id));
+    // A dropped order keeps its record: it is not in the database, and the
+    // record is what get() and the cancel path can still find.
+    if (options_.delete_order_records && !dropped[i]) {
+      del.push_back(entries[i].order_id);
     }
   }
   commands.push_back(std::move(xack));
   commands.push_back(std::move(xdel));
-  if (del.size() > 1) commands.push_back(std::move(del));
+  if (del.size() > 2) commands.push_back(std::move(del));
 
   // Pipelined on the sale's connection, in order; wait for every reply.
   struct Join {

@@ -32,11 +32,11 @@ struct OrderWriterOptions {
   absl::Duration backoff_min = absl::Milliseconds(50);  // after a MySQL or Redis failure,
   absl::Duration backoff_max = absl::Seconds(2);        // doubling up to this
   absl::Duration lag_refresh = absl::Seconds(1);        // how often lag() is re-measured
-  // DEL the order hash sk:{S}:o:<id> once the row is committed, to free Redis
-  // memory. Safe with MysqlOrderRepository, which reads the database first and
-  // again after a missing hash. Leave it off while RedisOrderRepository serves
-  // the orders.
-  bool delete_order_hashes = true;
+  // HDEL the order's record (field <id> of sk:{S}:records) once the row is
+  // committed, to free Redis memory. Safe with MysqlOrderRepository, which
+  // reads the database first and again after a missing record. Leave it off
+  // while RedisOrderRepository serves the orders.
+  bool delete_order_records = true;
   // Tests only: runs on the worker thread after the INSERT, before COMMIT.
   std::function<void()> before_commit;
 };
@@ -52,7 +52,7 @@ struct OrderWriterOptions {
 // refused by UNIQUE (sale_id, live_user) because another live order of that
 // shopper exists is dropped, counted (duplicatesDropped) and logged. Only
 // after COMMIT are the entries XACKed and XDELed (the stream holds only what
-// is not persisted yet) and, optionally, their order hashes deleted.
+// is not persisted yet) and, optionally, their order records deleted.
 //
 // Failures: MySQL down -> nothing is acked; the worker retries the same batch
 // with backoff until it lands (or stop()). Redis down -> retried with backoff.

@@ -12,15 +12,11 @@ std::string base(std::string_view sale) { return absl::StrCat("sk:{", av(sale), 
 
 std::string meta(std::string_view sale) { return base(sale) + "meta"; }
 std::string stock(std::string_view sale) { return base(sale) + "stock"; }
-std::string dedup(std::string_view sale, std::string_view user) {
-  return absl::StrCat(base(sale), "d:", av(user));
-}
+std::string buyers(std::string_view sale) { return base(sale) + "buyers"; }
 std::string token(std::string_view sale, std::string_view token) {
   return absl::StrCat(base(sale), "t:", av(token));
 }
-std::string order(std::string_view sale, std::string_view order_id) {
-  return absl::StrCat(base(sale), "o:", av(order_id));
-}
+std::string orderRecords(std::string_view sale) { return base(sale) + "records"; }
 std::string orderStream(std::string_view sale) { return base(sale) + "orders"; }
 std::string cancels(std::string_view sale) { return base(sale) + "cancel"; }
 std::string cancelAttempts(std::string_view sale) { return base(sale) + "cancel:n"; }

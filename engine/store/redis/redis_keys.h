@@ -16,9 +16,9 @@ namespace redis_keys {
 
 std::string meta(std::string_view sale);                             // hash: stock_total
 std::string stock(std::string_view sale);                            // int: units left
-std::string dedup(std::string_view sale, std::string_view user);     // "" or the order id
+std::string buyers(std::string_view sale);                           // hash: user -> order id
 std::string token(std::string_view sale, std::string_view token);    // hash: the token
-std::string order(std::string_view sale, std::string_view order_id); // hash: the order
+std::string orderRecords(std::string_view sale);                     // hash: order id -> record
 std::string orderStream(std::string_view sale);                      // stream: created orders
 std::string cancels(std::string_view sale);                          // zset: order id by pay_before
 std::string cancelAttempts(std::string_view sale);                   // hash: deliveries per order

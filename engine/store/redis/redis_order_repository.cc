@@ -11,7 +11,7 @@ namespace seckill {
 namespace {
 
 using redis_internal::asInt;
-using redis_internal::parseOrder;
+using redis_internal::parseOrderRecord;
 
 absl::Status unknownOrder() { return absl::NotFoundError("unknown order"); }
 
@@ -23,17 +23,18 @@ void RedisOrderRepository::get(std::string_view order_id, Callback<absl::StatusO
     std::move(done)(unknownOrder());
     return;
   }
-  client_.command(*sale, {"HGETALL", redis_keys::order(*sale, order_id)},
-                  [done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
+  client_.command(*sale, {"HGET", redis_keys::orderRecords(*sale), std::string(order_id)},
+                  [sale = std::string(*sale), id = std::string(order_id),
+                   done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
                     if (!r.ok()) {
                       std::move(done)(r.status());
                       return;
                     }
-                    if (r->type == RedisReply::Type::kArray && r->elements.empty()) {
+                    if (r->isNil()) {
                       std::move(done)(unknownOrder());
                       return;
                     }
-                    std::move(done)(parseOrder(*r));
+                    std::move(done)(parseOrderRecord(sale, id, r->str));
                   });
 }
 
@@ -47,6 +48,7 @@ void RedisOrderRepository::transition(std::string_view order_id, OrderState from
     return;
   }
   std::vector<std::string> args = {
+      std::string(order_id),
       std::to_string(static_cast<int>(from)),
       std::to_string(static_cast<int>(to)),
       std::to_string(static_cast<int>(reason)),
@@ -54,8 +56,9 @@ void RedisOrderRepository::transition(std::string_view order_id, OrderState from
       only_before ? std::to_string(toRedisMicros(*only_before)) : std::string(),
   };
   client_.eval(*sale, kScriptTransitionOrder,
-               {redis_keys::order(*sale, order_id), redis_keys::counts(*sale)}, std::move(args),
-               [done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
+               {redis_keys::orderRecords(*sale), redis_keys::counts(*sale)}, std::move(args),
+               [sale = std::string(*sale), id = std::string(order_id),
+                done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
                  if (!r.ok()) {
                    std::move(done)(r.status());
                    return;
@@ -73,7 +76,7 @@ void RedisOrderRepository::transition(std::string_view order_id, OrderState from
                    std::move(done)(absl::InternalError("redis: malformed transition answer"));
                    return;
                  }
-                 absl::StatusOr<Order> order = parseOrder(r->elements[1]);
+                 absl::StatusOr<Order> order = parseOrderRecord(sale, id, r->elements[1].str);
                  if (!order.ok()) {
                    std::move(done)(order.status());
                    return;

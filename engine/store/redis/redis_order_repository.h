@@ -8,7 +8,8 @@
 
 namespace seckill {
 
-// Orders as Redis hashes (sk:{sale}:o:<id>), written by RedisSaleStore's
+// Orders as records in one Redis hash per sale (field <id> of
+// sk:{sale}:records, format in redis_reply_util.h), written by RedisSaleStore's
 // attempt script. The sale is read from the order id ("<node>-<seq>-<sale>",
 // see saleOfOrderId); an id that names no sale is NotFound. Transitions are
 // one script each (compare state, check only_before, set). Per-state counts

@@ -2,6 +2,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "engine/core/strings.h"
 #include "engine/store/redis/redis_keys.h"
 
@@ -22,39 +23,35 @@ std::string asString(const RedisReply& r) {
   return r.str;
 }
 
-absl::StatusOr<Order> parseOrder(const RedisReply& fields) {
-  if (fields.type != RedisReply::Type::kArray || fields.elements.size() % 2 != 0) {
-    return absl::InternalError("redis: malformed order hash");
-  }
-  Order o;
-  bool has_id = false;
-  for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
-    const std::string& f = fields.elements[i].str;
-    const RedisReply& v = fields.elements[i + 1];
-    if (f == "id") {
-      o.id = v.str;
-      has_id = true;
-    } else if (f == "sale") {
-      o.sale_id = v.str;
-    } else if (f == "user") {
-      o.user_id = v.str;
-    } else if (f == "state") {
-      int64_t s = asInt(v).value_or(-1);
-      if (s < 0 || s > 2) return absl::InternalError("redis: bad order state");
-      o.state = static_cast<OrderState>(s);
-    } else if (f == "reason") {
-      int64_t s = asInt(v).value_or(-1);
-      if (s < 0 || s > 2) return absl::InternalError("redis: bad cancel reason");
-      o.cancel_reason = static_cast<CancelReason>(s);
-    } else if (f == "created") {
-      o.created_at = fromRedisMicros(asInt(v).value_or(0));
-    } else if (f == "pay_before") {
-      o.pay_before = fromRedisMicros(asInt(v).value_or(0));
-    } else if (f == "updated") {
-      o.updated_at = fromRedisMicros(asInt(v).value_or(0));
+std::string encodeOrderRecord(const Order& order) {
+  return absl::StrCat(static_cast<int>(order.state), " ", static_cast<int>(order.cancel_reason), " ",
+                      toRedisMicros(order.created_at), " ", toRedisMicros(order.pay_before), " ",
+                      toRedisMicros(order.updated_at), " ", order.user_id);
+}
+
+absl::StatusOr<Order> parseOrderRecord(std::string_view sale, std::string_view id,
+                                       std::string_view record) {
+  auto malformed = [&] {
+    return absl::InternalError(absl::StrCat("redis: malformed record of order ", av(id)));
+  };
+  int64_t v[5];
+  for (int64_t& field : v) {
+    const size_t space = record.find(' ');
+    if (space == std::string_view::npos || !absl::SimpleAtoi(av(record.substr(0, space)), &field)) {
+      return malformed();
     }
+    record.remove_prefix(space + 1);
   }
-  if (!has_id) return absl::InternalError("redis: order hash without id");
+  if (v[0] < 0 || v[0] > 2 || v[1] < 0 || v[1] > 2 || record.empty()) return malformed();
+  Order o;
+  o.id = std::string(id);
+  o.sale_id = std::string(sale);
+  o.user_id = std::string(record);
+  o.state = static_cast<OrderState>(v[0]);
+  o.cancel_reason = static_cast<CancelReason>(v[1]);
+  o.created_at = fromRedisMicros(v[2]);
+  o.pay_before = fromRedisMicros(v[3]);
+  o.updated_at = fromRedisMicros(v[4]);
   return o;
 }
 

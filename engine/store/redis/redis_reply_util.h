@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "engine/core/order.h"
@@ -14,7 +15,15 @@ namespace seckill::redis_internal {
 std::optional<int64_t> asInt(const RedisReply& r);
 // The text of a string/status reply, a decimal integer reply, "" for nil.
 std::string asString(const RedisReply& r);
-// An order from a flat HGETALL array (field, value, ...); Internal if malformed.
-absl::StatusOr<Order> parseOrder(const RedisReply& fields);
+// An order's record, the value of its field in the sale's order records hash
+// (redis_keys::orderRecords): "<state> <reason> <created> <pay_before>
+// <updated> <user>", states and reasons as their numbers, times in Redis
+// microseconds; the user last, so it may hold any byte. The order id is the
+// field and the sale is the key's, so neither is repeated. The Lua scripts
+// write the same format (attempt_orders.lua, transition_order.lua).
+std::string encodeOrderRecord(const Order& order);
+// The order `id` of `sale` from its record; Internal if malformed.
+absl::StatusOr<Order> parseOrderRecord(std::string_view sale, std::string_view id,
+                                       std::string_view record);
 
 }  // namespace seckill::redis_internal

@@ -16,14 +16,13 @@ namespace {
 
 using redis_internal::asInt;
 using redis_internal::asString;
+using redis_internal::encodeOrderRecord;
 
 absl::Status unknownSale(std::string_view sale_id) {
   return absl::NotFoundError(absl::StrCat("unknown sale ", av(sale_id)));
 }
 
-// attempt_orders.lua's answer codes, in AttemptOutcome order; then its
-// "failed" code, whose answer carries the Redis error.
-constexpr int64_t kAttemptFailed = 7;
+// attempt_orders.lua's answer codes, in AttemptOutcome order.
 std::optional<AttemptOutcome> outcomeOf(int64_t code) {
   switch (code) {
     case 0: return AttemptOutcome::kCreated;
@@ -46,10 +45,6 @@ absl::StatusOr<AttemptResult> parseAttempt(const RedisReply& r, Order& attempted
     return absl::InternalError("redis: malformed attempt_orders answer");
   }
   std::optional<int64_t> code = asInt(full ? r.elements[0] : r);
-  if (code == kAttemptFailed && full) {  // a Redis error; nothing of the attempt was kept
-    return absl::InternalError(
-        absl::StrCat("redis: order attempt failed: ", asString(r.elements[2])));
-  }
   std::optional<AttemptOutcome> outcome = code ? outcomeOf(*code) : std::nullopt;
   if (!outcome) return absl::InternalError("redis: bad attempt_orders code");
   AttemptResult result;
@@ -191,16 +186,16 @@ void RedisSaleStore::sendGroup(Sale& sale, std::vector<Queued> group) {
       redis_keys::orderStream(sale_id),
       redis_keys::cancels(sale_id),
       redis_keys::counts(sale_id),
+      redis_keys::buyers(sale_id),
+      redis_keys::orderRecords(sale_id),
   };
   std::vector<std::string> args = {sale_id, options_.stream_orders ? "1" : "0"};
-  keys.reserve(keys.size() + 3 * group.size());
+  keys.reserve(keys.size() + group.size());
   args.reserve(args.size() + 9 * group.size());
   for (const Queued& q : group) {
     const OrderAttempt& a = q.attempt;
     const Order& order = a.order;
-    keys.push_back(redis_keys::dedup(sale_id, order.user_id));
     keys.push_back(redis_keys::token(sale_id, a.token));  // unused when no token
-    keys.push_back(redis_keys::order(sale_id, order.id));
     args.push_back(order.id);
     args.push_back(order.user_id);
     args.push_back(a.token);
@@ -271,7 +266,7 @@ void RedisSaleStore::attemptOptimistic(OrderAttempt attempt, absl::Time now,
     const std::string& sale = o.sale_id;
     const bool has_token = !a.token.empty();
     const std::string stock_key = redis_keys::stock(sale);
-    const std::string dedup_key = redis_keys::dedup(sale, o.user_id);
+    const std::string buyers_key = redis_keys::buyers(sale);
     const std::string token_key = redis_keys::token(sale, a.token);
     const std::string created = std::to_string(toRedisMicros(o.created_at));
     const std::string pay_before = std::to_string(toRedisMicros(o.pay_before));
@@ -281,9 +276,9 @@ void RedisSaleStore::attemptOptimistic(OrderAttempt attempt, absl::Time now,
     for (int i = 0; i < options_.optimistic_retries; ++i) {
       // Round trip 1: watch and read everything the decision depends on.
       absl::StatusOr<std::vector<RedisReply>> read = s.pipeline({
-          {"WATCH", stock_key, dedup_key, token_key},
+          {"WATCH", stock_key, buyers_key, token_key},
           {"HMGET", token_key, "user", "exp", "state", "r_code", "r_oid", "r_c", "r_p", "r_u"},
-          {"GET", dedup_key},
+          {"HGET", buyers_key, o.user_id},
           {"GET", stock_key},
       });
       if (!read.ok()) return read.status();
@@ -334,10 +329,8 @@ void RedisSaleStore::attemptOptimistic(OrderAttempt attempt, absl::Time now,
         p = pay_before;
         u = updated;
         writes.push_back({"DECR", stock_key});
-        writes.push_back({"SET", dedup_key, o.id});
-        writes.push_back({"HSET", redis_keys::order(sale, o.id), "id", o.id, "sale", sale, "user",
-                          o.user_id, "state", "0", "reason", "0", "created", created,
-                          "pay_before", pay_before, "updated", updated});
+        writes.push_back({"HSET", buyers_key, o.user_id, o.id});
+        writes.push_back({"HSET", redis_keys::orderRecords(sale), o.id, encodeOrderRecord(o)});
         if (options_.stream_orders) {
           writes.push_back({"XADD", redis_keys::orderStream(sale), "*", "id", o.id, "user",
                             o.user_id, "created", created, "pay_before", pay_before});
@@ -378,8 +371,8 @@ void RedisSaleStore::releaseUnit(std::string_view sale_id, std::string_view user
     return;
   }
   client_.eval(sale_id, kScriptReleaseUnit,
-               {redis_keys::dedup(sale_id, user_id), redis_keys::stock(sale_id)},
-               {std::string(order_id)},
+               {redis_keys::buyers(sale_id), redis_keys::stock(sale_id)},
+               {std::string(user_id), std::string(order_id)},
                [done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
                  if (!r.ok()) {
                    std::move(done)(r.status());

@@ -17,8 +17,8 @@
 
 namespace seckill {
 
-// The production SaleStore: stock, dedup keys, tokens, orders, the order
-// stream and the delayed cancels of each sale live in Redis (layout in
+// The production SaleStore: stock, buyers (the dedup), tokens, order records,
+// the order stream and the delayed cancels of each sale live in Redis (layout in
 // docs/redis.md). Order attempts run in attempt_orders.lua, each one atomic,
 // so "unit taken" and "order queued" can never be separated.
 //
@@ -26,26 +26,27 @@ namespace seckill {
 // attempts that arrive meanwhile wait, in arrival order, and go as the next
 // call (up to `max_group` of them) as soon as the reply comes: an attempt
 // still costs one round trip, while Redis pays the script's fixed cost (and
-// the stock read and write, the delayed-cancel ZADD and the counts) once per
-// group instead of once per attempt. An idle sale's attempt goes at once,
+// the stock read and write, the buyers' HMGET and HSET, the order records'
+// HSET, the delayed-cancel ZADD and the counts) once per group instead of
+// once per attempt. An idle sale's attempt goes at once,
 // alone. More than `max_waiting` attempts waiting on one sale: Unavailable
 // (the engine answers 503) rather than an unbounded queue. Calls complete on a
 // RedisClient connection thread; a Redis failure or timeout completes every
 // attempt of the call with Unavailable (the attempt may have been applied: a
-// retry then finds the order through its dedup key).
+// retry then finds the order through its buyer entry).
 //
 // Stock strategies: kAtomic, kCounterGate (gate in the core) and kFifo (the
 // sale's commands are serialized in arrival order on one connection and the
 // script runs alone) deduct with the script's check-and-decrement.
 // kOptimistic is the design notes' WATCH form instead, one attempt at a time:
-// WATCH the stock, dedup and token keys and read them (one round trip),
+// WATCH the stock, buyers and token keys and read them (one round trip),
 // decide, then MULTI ... EXEC the same writes (a second round trip); a
 // conflicting write makes EXEC fail and the attempt retries, up to
 // `optimistic_retries` times, then kBusy. It costs >= 2 round trips and holds
 // its connection meanwhile (docs/redis.md).
 //
 // Order ids must name their sale (OrderIdGenerator::next(sale_id)):
-// RedisOrderRepository finds an order's hash through saleOfOrderId().
+// RedisOrderRepository finds an order's record through saleOfOrderId().
 //
 // Thread-safety: thread-safe; addSale() must happen before serving.
 class RedisSaleStore final : public SaleStore {
@@ -57,7 +58,7 @@ class RedisSaleStore final : public SaleStore {
     size_t max_waiting = 16384;   // attempts waiting per sale; beyond: Unavailable
     // Append each created order to the sale's order stream, for an OrderWriter
     // to persist. Off when orders live in Redis only: nobody would read (or
-    // trim) the stream, and the order hash already is the order.
+    // trim) the stream, and the order record already is the order.
     bool stream_orders = true;
     // Tests only: runs on the connection thread between the optimistic read
     // and its MULTI/EXEC (to provoke a conflict).

@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "engine/store/redis/redis_reply_util.h"
+#include "gtest/gtest.h"
 #include "tests/redis/redis_world.h"
+#include "tests/support/sale_flow_suite.h"
 
 namespace seckill {
 namespace {
@@ -295,6 +296,7 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
       attemptOf("tok", "bob", t_bob),
   };
   attempts[12].require_token = true;
+  attempts[6].order.pay_before += absl::Minutes(1);  // the latest of its group
   ASSERT_EQ(*server.query({"CONFIG", "RESETSTAT"}), "OK");
   ASSERT_EQ(*server.query({"CLIENT", "PAUSE", "300", "WRITE"}), "OK");
   std::vector<absl::StatusOr<AttemptResult>> r = attemptAll(store, attempts);
@@ -324,7 +326,8 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
   // stream entries, delayed cancels, counts; no key left by the sold-out one.
   EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "0");
   EXPECT_EQ(*server.query({"XLEN", redis_keys::orderStream("drop")}), "5");
-  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "5");
+  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "3");  // one per group
+  EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "cancel_queue"}), "5");
   EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "pending"}), "5");
   EXPECT_EQ(*server.query({"HEXISTS", redis_keys::buyers("drop"), "u5"}), "0");
   EXPECT_EQ(*server.query({"HGET", redis_keys::buyers("drop"), "u4"}), attempts[6].order.id);
@@ -337,7 +340,8 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
   EXPECT_EQ(stored->user_id, "u4");
   EXPECT_EQ(stored->state, OrderState::kPendingPayment);
   EXPECT_EQ(stored->pay_before, attempts[6].order.pay_before);
-  EXPECT_EQ(*server.query({"ZSCORE", redis_keys::cancels("drop"), attempts[6].order.id}),
+  EXPECT_EQ(*server.query({"ZSCORE", redis_keys::cancels("drop"),
+                           attempts[5].order.id + " " + attempts[6].order.id}),
             std::to_string(toRedisMicros(attempts[6].order.pay_before)));
   EXPECT_EQ(*server.query({"GET", redis_keys::stock("tok")}), "3");
   client.shutdown();
@@ -389,7 +393,7 @@ TEST_F(RedisStoreTest, AKeyOfTheWrongTypeFailsItsGroupBeforeAnythingIsWritten) {
   EXPECT_EQ(*server.query({"HLEN", redis_keys::buyers("drop")}), "3");
   EXPECT_EQ(*server.query({"HLEN", redis_keys::orderRecords("drop")}), "3");
   EXPECT_EQ(*server.query({"XLEN", redis_keys::orderStream("drop")}), "3");
-  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "3");
+  EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "cancel_queue"}), "3");
   EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "pending"}), "3");
 
   // A stock that is not an integer stops the call before it writes anything.
@@ -453,7 +457,7 @@ TEST_F(RedisStoreTest, WithoutAWriterOrdersAreNotStreamed) {
       server.query({"HGET", redis_keys::orderRecords("drop"), attempts[1].order.id});
   ASSERT_TRUE(record.ok()) << record.status();
   EXPECT_EQ(*record, redis_internal::encodeOrderRecord(attempts[1].order));
-  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "2");
+  EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "cancel_queue"}), "2");
   EXPECT_EQ(*server.query({"GET", redis_keys::stock("drop")}), "8");
   client.shutdown();
 }
@@ -547,6 +551,59 @@ TEST_F(RedisStoreTest, DelayQueueRedeliversUnackedMessagesAfterVisibility) {
   w.cancels.ack(out[0].id);
   w.cancels.ack("garbage");
   EXPECT_EQ(w.cancels.pending(), 0u);
+}
+
+// A group's orders share one delayed-cancel member, due at the group's latest
+// pay_before; when it comes due it is split into one message per order, no
+// more than `max` delivered per call, the rest left due.
+TEST_F(RedisStoreTest, AGroupsDelayedCancelIsSplitIntoOneMessagePerOrderWhenDue) {
+  RedisClient client(testing::clientOptionsFor(server));
+  RedisSaleStore store(client);
+  RedisDelayQueue queue(client, {"drop"});
+  ASSERT_TRUE(store.addSale(RedisWorld::spec("drop", 10)).ok());
+  std::vector<OrderAttempt> attempts = {attemptOf("drop", "u0"), attemptOf("drop", "u1"),
+                                        attemptOf("drop", "u2"), attemptOf("drop", "u3")};
+  attempts[3].order.pay_before += absl::Minutes(1);
+  ASSERT_EQ(*server.query({"CLIENT", "PAUSE", "300", "WRITE"}), "OK");
+  for (const auto& r : attemptAll(store, attempts)) {
+    ASSERT_TRUE(r.ok() && r->outcome == AttemptOutcome::kCreated) << r.status();
+  }
+  ASSERT_EQ(store.attemptGroups(), 2u);  // u0 alone, then u1..u3
+  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "2");
+  EXPECT_EQ(queue.pending(), 4u);
+
+  auto payloads = [](const std::vector<Delivery>& out) {
+    std::vector<std::string> p;
+    for (const Delivery& d : out) p.push_back(d.payload);
+    return p;
+  };
+  std::vector<Delivery> out;
+  const absl::Duration vis = absl::Minutes(10);
+  // At u0's pay_before only u0 is due: the group waits for its latest order.
+  queue.consume(kT0 + absl::Minutes(15), 2, vis, out);
+  EXPECT_EQ(payloads(out), std::vector<std::string>{attempts[0].order.id});
+  out.clear();
+  queue.consume(kT0 + absl::Minutes(16), 2, vis, out);
+  EXPECT_EQ(payloads(out), (std::vector<std::string>{attempts[1].order.id, attempts[2].order.id}));
+  EXPECT_EQ(out[0].id, "drop|" + attempts[1].order.id);
+  EXPECT_EQ(out[0].attempts, 1);
+  out.clear();
+  queue.consume(kT0 + absl::Minutes(16), 2, vis, out);
+  EXPECT_EQ(payloads(out), std::vector<std::string>{attempts[3].order.id});
+  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "4");  // one per order now
+  EXPECT_EQ(queue.pending(), 4u);
+  // Unacknowledged, u1 comes back after the visibility timeout; then acks end them all.
+  out.clear();
+  queue.consume(kT0 + absl::Minutes(26), 10, vis, out);
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_EQ(out[1].payload, attempts[1].order.id);
+  EXPECT_EQ(out[1].attempts, 2);
+  for (const Delivery& d : out) queue.ack(d.id);
+  queue.ack(out[0].id);  // twice: changes nothing
+  EXPECT_TRUE(testing::eventually([&] { return queue.pending() == 0; }));
+  EXPECT_EQ(*server.query({"ZCARD", redis_keys::cancels("drop")}), "0");
+  EXPECT_EQ(*server.query({"HGET", redis_keys::counts("drop"), "cancel_queue"}), "0");
+  client.shutdown();
 }
 
 TEST_F(RedisStoreTest, RepositoryFindsOrdersByTheSaleInTheirId) {

@@ -14,9 +14,8 @@ std::string RedisDelayQueue::publish(std::string payload, absl::Time due) {
   std::optional<std::string_view> sale = saleOfOrderId(payload);
   if (!sale) return std::string();
   std::string id = absl::StrCat(av(*sale), "|", payload);
-  client_.command(*sale,
-                  {"ZADD", redis_keys::cancels(*sale), std::to_string(toRedisMicros(due)), payload},
-                  [](absl::StatusOr<RedisReply>) {});
+  client_.eval(*sale, kScriptQueueCancel, {redis_keys::cancels(*sale), redis_keys::counts(*sale)},
+               {std::to_string(toRedisMicros(due)), payload}, [](absl::StatusOr<RedisReply>) {});
   return id;
 }
 
@@ -45,16 +44,16 @@ void RedisDelayQueue::ack(const std::string& id) {
   if (bar == std::string::npos) return;
   std::string sale = id.substr(0, bar);
   std::string order_id = id.substr(bar + 1);
-  client_.command(sale, {"ZREM", redis_keys::cancels(sale), order_id},
-                  [](absl::StatusOr<RedisReply>) {});
-  client_.command(sale, {"HDEL", redis_keys::cancelAttempts(sale), order_id},
-                  [](absl::StatusOr<RedisReply>) {});
+  client_.eval(sale, kScriptAckCancel,
+               {redis_keys::cancels(sale), redis_keys::cancelAttempts(sale), redis_keys::counts(sale)},
+               {order_id}, [](absl::StatusOr<RedisReply>) {});
 }
 
 size_t RedisDelayQueue::pending() const {
   size_t n = 0;
   for (const std::string& sale : sale_ids_) {
-    absl::StatusOr<RedisReply> r = client_.commandSync(sale, {"ZCARD", redis_keys::cancels(sale)});
+    absl::StatusOr<RedisReply> r =
+        client_.commandSync(sale, {"HGET", redis_keys::counts(sale), "cancel_queue"});
     if (r.ok()) n += static_cast<size_t>(asInt(*r).value_or(0));
   }
   return n;

@@ -9,11 +9,16 @@
 namespace seckill {
 
 // The delayed cancels of the Redis stores: one sorted set per sale
-// (sk:{sale}:cancel, member = order id, score = due time in us) that
-// RedisSaleStore's attempt script fills. consume() runs consume_due.lua per
-// sale, which re-scores each delivered member to now + visibility so an
-// unacknowledged delivery comes back; ack() removes the member. Message ids
-// are "<sale>|<order id>".
+// (sk:{sale}:cancel, score = due time in us) that RedisSaleStore's attempt
+// script fills with one member per group of orders: their ids separated by
+// spaces, scored by the group's latest pay_before (a group's orders were
+// created within one Redis round trip, so none is cancelled early and none
+// late by more than that). consume() runs consume_due.lua per sale, which
+// splits a due group into one member per order and re-scores each delivered
+// one to now + visibility, so an unacknowledged delivery comes back; ack()
+// removes the order's member. Message ids are "<sale>|<order id>".
+// pending() reads the orders queued from the sale's counts hash
+// (cancel_queue), which the scripts keep.
 //
 // consume() and pending() block (one round trip per sale) and must run on the
 // cancel consumer's own thread, never on a RedisClient connection thread (they

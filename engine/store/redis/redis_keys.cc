@@ -41,6 +41,8 @@ std::vector<RedisScript> storeScripts() {
       {"issue_token", std::string(redis_scripts::kIssueToken)},
       {"transition_order", std::string(redis_scripts::kTransitionOrder)},
       {"consume_due", std::string(redis_scripts::kConsumeDue)},
+      {"queue_cancel", std::string(redis_scripts::kQueueCancel)},
+      {"ack_cancel", std::string(redis_scripts::kAckCancel)},
   };
 }
 

@@ -47,6 +47,8 @@ enum StoreScript : size_t {
   kScriptIssueToken,
   kScriptTransitionOrder,
   kScriptConsumeDue,
+  kScriptQueueCancel,
+  kScriptAckCancel,
 };
 
 // Every script the Redis stores run; put them in RedisClientOptions::scripts

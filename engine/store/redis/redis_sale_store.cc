@@ -337,6 +337,7 @@ void RedisSaleStore::attemptOptimistic(OrderAttempt attempt, absl::Time now,
         }
         writes.push_back({"ZADD", redis_keys::cancels(sale), pay_before, o.id});
         writes.push_back({"HINCRBY", redis_keys::counts(sale), "pending", "1"});
+        writes.push_back({"HINCRBY", redis_keys::counts(sale), "cancel_queue", "1"});
       }
       if (has_token) {
         writes.push_back({"HSET", token_key, "state", "used", "r_code", std::to_string(code),

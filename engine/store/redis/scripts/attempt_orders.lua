@@ -21,8 +21,9 @@
 --
 -- Costs per group, whatever its size: one GET and one DECRBY of the stock, one
 -- HMGET and one HSET of the buyers, one HSET of the order records, one ZADD of
--- the delayed cancels, one HINCRBY of the counts; per created order only an
--- XADD, and only when streaming. An order record is
+-- one delayed-cancel member for all the group's orders (see consume_due.lua),
+-- two HINCRBY of the counts; per created order only an XADD, and only when
+-- streaming. An order record is
 -- "<state> <reason> <created> <pay_before> <updated> <user>" (see
 -- redis_reply_util.h).
 local stock_key, stream_key, cancel_key, counts_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -60,6 +61,7 @@ end
 local taken, results = 0, {}
 local new_buyers, new_records, cancels, streamed, token_writes = {}, {}, {}, {}, {}
 local bought = {}  -- users who ordered earlier in this group
+local cancel_due, cancel_score = -math.huge, nil  -- the latest pay_before of the group
 
 -- Records a first use's answer on its token (the replay answer), once the
 -- group's orders are written.
@@ -116,8 +118,8 @@ for i = 0, n - 1 do
       new_buyers[2 * taken] = order_id
       new_records[2 * taken - 1] = order_id
       new_records[2 * taken] = '0 0 ' .. created .. ' ' .. pay_before .. ' ' .. updated .. ' ' .. user_id
-      cancels[2 * taken - 1] = pay_before
-      cancels[2 * taken] = order_id
+      cancels[taken] = order_id
+      if tonumber(pay_before) > cancel_due then cancel_due, cancel_score = tonumber(pay_before), pay_before end
       if stream then streamed[taken] = {order_id, user_id, created, pay_before} end
       if token ~= '' then record(token_key, 0, order_id, created, pay_before, updated) end
       result = 0
@@ -135,8 +137,11 @@ if taken > 0 then
     redis.call('XADD', stream_key, '*', 'id', s[1], 'user', s[2], 'created', s[3],
                'pay_before', s[4])
   end
-  redis.call('ZADD', cancel_key, unpack(cancels))
+  -- One delayed-cancel member for the group, due at its latest pay_before:
+  -- consume_due.lua splits it into one member per order when it comes due.
+  redis.call('ZADD', cancel_key, cancel_score, table.concat(cancels, ' '))
   redis.call('HINCRBY', counts_key, 'pending', taken)
+  redis.call('HINCRBY', counts_key, 'cancel_queue', taken)
 end
 -- A token hash read above as a hash takes its answer; should one still fail,
 -- the order stands and a retry with that token finds the buyer (a duplicate).

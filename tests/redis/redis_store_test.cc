@@ -411,6 +411,29 @@ TEST_F(RedisStoreTest, AKeyOfTheWrongTypeFailsItsGroupBeforeAnythingIsWritten) {
   client.shutdown();
 }
 
+// A sale an engine with the old key layout (a key per buyer) started is
+// refused: this engine would not see its buyers, who could then order twice.
+TEST_F(RedisStoreTest, ASaleInAnOlderKeyLayoutIsRefusedAndNothingIsWritten) {
+  RedisClient client(testing::clientOptionsFor(server));
+  ASSERT_EQ(*server.query({"HSET", redis_keys::meta("old"), "stock_total", "5"}), "1");
+  ASSERT_EQ(*server.query({"SET", redis_keys::stock("old"), "3"}), "OK");
+  RedisSaleStore store(client);
+  absl::Status s = store.addSale(RedisWorld::spec("old", 5));
+  EXPECT_TRUE(absl::IsFailedPrecondition(s)) << s;
+  EXPECT_NE(s.message().find("\"old\" exists in Redis in key layout 1"), std::string_view::npos)
+      << s;
+  EXPECT_EQ(*server.query({"HEXISTS", redis_keys::meta("old"), "layout"}), "0");
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("old")}), "3");
+
+  // A sale of this layout is taken up again as it is (a restart), and a new one starts.
+  RedisSaleStore first(client);
+  ASSERT_TRUE(first.addSale(RedisWorld::spec("drop", 5)).ok());
+  EXPECT_EQ(*server.query({"HGET", redis_keys::meta("drop"), "layout"}), redis_keys::kLayout);
+  RedisSaleStore again(client);
+  EXPECT_TRUE(again.addSale(RedisWorld::spec("drop", 5)).ok());
+  client.shutdown();
+}
+
 // The record format the scripts and the C++ side share.
 TEST(OrderRecordTest, RoundTripsEveryFieldAndRefusesMalformedRecords) {
   Order o;

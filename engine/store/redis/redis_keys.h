@@ -14,7 +14,12 @@ namespace seckill {
 // each script touches one cluster slot. See docs/redis.md for the layout.
 namespace redis_keys {
 
-std::string meta(std::string_view sale);                             // hash: stock_total
+// The version of this layout, kept in the sale's meta hash (field `layout`):
+// 2 since the buyers and the order records became one hash each per sale. A
+// meta hash without it is layout 1 (a key per buyer and per order).
+inline constexpr std::string_view kLayout = "2";
+
+std::string meta(std::string_view sale);                             // hash: stock_total, layout
 std::string stock(std::string_view sale);                            // int: units left
 std::string buyers(std::string_view sale);                           // hash: user -> order id
 std::string token(std::string_view sale, std::string_view token);    // hash: the token

@@ -107,12 +107,30 @@ absl::Status RedisSaleStore::addSale(const SaleSpec& spec) {
   if (find(spec.id) != nullptr) {
     return absl::AlreadyExistsError(absl::StrCat("sale \"", spec.id, "\" already registered"));
   }
+  // A sale that an engine with another key layout started in Redis is refused:
+  // this engine would not see its buyers, and its shoppers could order twice.
+  const std::string meta_key = redis_keys::meta(spec.id);
+  absl::StatusOr<RedisReply> seen =
+      client_.commandSync(spec.id, {"HMGET", meta_key, "stock_total", "layout"});
+  if (!seen.ok()) return seen.status();
+  if (seen->type != RedisReply::Type::kArray || seen->elements.size() != 2) {
+    return absl::InternalError(absl::StrCat("redis: malformed answer reading ", meta_key));
+  }
+  if (!seen->elements[0].isNil() && asString(seen->elements[1]) != redis_keys::kLayout) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "sale \"", spec.id, "\" exists in Redis in key layout ",
+        seen->elements[1].isNil() ? std::string("1") : asString(seen->elements[1]),
+        ", and this engine reads and writes layout ", av(redis_keys::kLayout),
+        " (docs/redis.md, \"Key layout\"): finish that sale with the engine that started it, "
+        "or delete its keys sk:{", spec.id, "}:*"));
+  }
   std::string stock = std::to_string(spec.stock);
   absl::StatusOr<RedisReply> set =
       client_.commandSync(spec.id, {"SET", redis_keys::stock(spec.id), stock, "NX"});
   if (!set.ok()) return set.status();
-  absl::StatusOr<RedisReply> meta =
-      client_.commandSync(spec.id, {"HSET", redis_keys::meta(spec.id), "stock_total", stock});
+  absl::StatusOr<RedisReply> meta = client_.commandSync(
+      spec.id,
+      {"HSET", meta_key, "stock_total", stock, "layout", std::string(redis_keys::kLayout)});
   if (!meta.ok()) return meta.status();
   auto sale = std::make_unique<Sale>();
   sale->spec = spec;

@@ -289,13 +289,14 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
       attemptOf("drop", "u4"),        // 6: created (the last unit)
       attemptOf("drop", "u5"),        // 7: sold out
       attemptOf("drop", "u4"),        // 8: duplicate, not sold out: the key is older
-      attemptOf("tok", "alice", t_alice),  // other sale: its own groups
-      attemptOf("tok", "alice", t_alice),  // replay of the first use
-      attemptOf("tok", "bob", t_alice),    // another's token
-      attemptOf("tok", "bob"),             // none presented
-      attemptOf("tok", "bob", t_bob),
+      attemptOf("tok", "alice", t_alice),  // 9: other sale: its own groups; alone
+      attemptOf("tok", "alice", t_alice),  // 10: replay of the first use -- group 2: 10..13
+      attemptOf("tok", "bob", t_alice),    // 11: another's token
+      attemptOf("tok", "bob", t_bob),      // 12: created
+      attemptOf("tok", "bob", t_bob),      // 13: replay of 12, within the same group
+      attemptOf("tok", "bob"),             // 14: none presented -- group 3
   };
-  attempts[12].require_token = true;
+  attempts[14].require_token = true;
   attempts[6].order.pay_before += absl::Minutes(1);  // the latest of its group
   ASSERT_EQ(*server.query({"CONFIG", "RESETSTAT"}), "OK");
   ASSERT_EQ(*server.query({"CLIENT", "PAUSE", "300", "WRITE"}), "OK");
@@ -306,7 +307,7 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
   const std::vector<O> want = {O::kCreated,  O::kCreated,   O::kDuplicate,    O::kDuplicate,
                                O::kCreated,  O::kCreated,   O::kCreated,      O::kSoldOut,
                                O::kDuplicate, O::kCreated,  O::kCreated,      O::kInvalidToken,
-                               O::kInvalidToken, O::kCreated};
+                               O::kCreated,   O::kCreated,   O::kInvalidToken};
   for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(r[i]->outcome, want[i]) << "attempt " << i;
   EXPECT_EQ(r[0]->order.id, attempts[0].order.id);
   EXPECT_EQ(r[2]->order.id, attempts[0].order.id);  // the holder's order
@@ -317,10 +318,15 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
   EXPECT_EQ(r[10]->order.id, attempts[9].order.id);
   EXPECT_EQ(r[10]->order.pay_before, attempts[9].order.pay_before);
 
-  // drop: groups of 1, 4, 4; tok: 1, 4. One EVALSHA per group.
-  EXPECT_EQ(store.attemptGroups(), 5u);
+  EXPECT_FALSE(r[12]->replayed);
+  EXPECT_TRUE(r[13]->replayed);
+  EXPECT_EQ(r[13]->order.id, attempts[12].order.id);
+  EXPECT_EQ(r[13]->order.pay_before, attempts[12].order.pay_before);
+
+  // drop: groups of 1, 4, 4; tok: 1, 4, 1. One EVALSHA per group.
+  EXPECT_EQ(store.attemptGroups(), 6u);
   EXPECT_EQ(store.attemptsGrouped(), attempts.size());
-  EXPECT_EQ(callsSinceReset(server)["evalsha"], 5);
+  EXPECT_EQ(callsSinceReset(server)["evalsha"], 6);
 
   // What the groups wrote is what five single attempts write: stock, orders,
   // stream entries, delayed cancels, counts; no key left by the sold-out one.

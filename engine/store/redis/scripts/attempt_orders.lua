@@ -59,14 +59,20 @@ local function failed(reply)
 end
 
 local taken, results = 0, {}
-local new_buyers, new_records, cancels, streamed, token_writes = {}, {}, {}, {}, {}
+local new_buyers, new_records, cancels, streamed = {}, {}, {}, {}
 local bought = {}  -- users who ordered earlier in this group
 local cancel_due, cancel_score = -math.huge, nil  -- the latest pay_before of the group
 
--- Records a first use's answer on its token (the replay answer), once the
--- group's orders are written.
+-- Records a first use's answer on its token (the replay answer) at once, so a
+-- later attempt of the same group with that token replays it. The token hash
+-- was just read as a hash; should the write still fail, the attempt's answer
+-- stands (a retry with the token then finds the buyer: a duplicate).
 local function record(token_key, code, oid, c, p, u)
-  token_writes[#token_writes + 1] = {token_key, code, oid, c, p, u}
+  local r = redis.pcall('HSET', token_key, 'state', 'used', 'r_code', code, 'r_oid', oid,
+                        'r_c', c, 'r_p', p, 'r_u', u)
+  if failed(r) then
+    redis.log(redis.LOG_WARNING, 'seckill: answer of token ' .. token_key .. ' not recorded: ' .. r.err)
+  end
 end
 
 for i = 0, n - 1 do
@@ -129,7 +135,9 @@ for i = 0, n - 1 do
 end
 
 if taken > 0 then
-  -- The first write: refused as a whole (out of memory) before anything is kept.
+  -- Out of memory refuses the first write of a script and lets the later ones
+  -- through: with no token written before, this DECRBY fails the call with
+  -- nothing kept.
   redis.call('DECRBY', stock_key, taken)
   redis.call('HSET', buyers_key, unpack(new_buyers))
   redis.call('HSET', records_key, unpack(new_records))
@@ -142,14 +150,5 @@ if taken > 0 then
   redis.call('ZADD', cancel_key, cancel_score, table.concat(cancels, ' '))
   redis.call('HINCRBY', counts_key, 'pending', taken)
   redis.call('HINCRBY', counts_key, 'cancel_queue', taken)
-end
--- A token hash read above as a hash takes its answer; should one still fail,
--- the order stands and a retry with that token finds the buyer (a duplicate).
-for _, w in ipairs(token_writes) do
-  local r = redis.pcall('HSET', w[1], 'state', 'used', 'r_code', w[2], 'r_oid', w[3],
-                        'r_c', w[4], 'r_p', w[5], 'r_u', w[6])
-  if failed(r) then
-    redis.log(redis.LOG_WARNING, 'seckill: answer of token ' .. w[1] .. ' not recorded: ' .. r.err)
-  end
 end
 return results

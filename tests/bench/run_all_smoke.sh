@@ -80,6 +80,18 @@ for target in nginx engine-atomic engine; do
   positive "$rps" && ok "$target: $rps requests/s" || fail "$target: requests/s not above zero: $line"
 done
 
+# The paired Redis runs (when Redis is here): each side's CPU split, wrk and servers above zero.
+if grep -q '^| redis-atomic |' "$report"; then
+  split="$(grep -m1 -A3 '^CPU per request in the pairs' "$report" | tr '\n' ' ')"
+  if [[ "$split" =~ nginx\ runs:\ wrk\ ([0-9.]+)\ µs\ \+\ nginx\ ([0-9.]+)\ µs.*engine\ runs:\ wrk\ ([0-9.]+)\ µs\ \+\ engine\ ([0-9.]+)\ µs\ \+\ redis-server\ ([0-9.]+)\ µs ]] &&
+    positive "${BASH_REMATCH[1]}" && positive "${BASH_REMATCH[2]}" && positive "${BASH_REMATCH[3]}" &&
+    positive "${BASH_REMATCH[4]}" && positive "${BASH_REMATCH[5]}"; then
+    ok "paired CPU split: ${BASH_REMATCH[*]:1}"
+  else
+    fail "paired CPU split missing or zero: $split"
+  fi
+fi
+
 # The strategy table: every embedded row has attempts/s, 201s and passed its checks; every
 # Redis row has figures too or says why not.
 embedded=0

@@ -105,6 +105,7 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::create(const EngineConfig& c
   // Redis: one client (its connections, one thread each) shared by the stores.
   RedisClientOptions options;
   options.seeds = config.store.redis;
+  options.auth = config.store.redis_auth;
   options.connections = config.store.connections;
   options.command_timeout = config.store.timeout;
   // The batch writer gets its own connections: its 1,000-entry stream reads

@@ -355,14 +355,20 @@ void parseStore(TableReader& r, StoreConfig& out) {
     } else {
       r.invalid("redis", "must be a string or a non-empty list of strings such as \"tcp://127.0.0.1:6379\"");
     }
-    for (const std::string& t : texts) {
-      absl::StatusOr<RedisEndpoint> a = parseRedisAddress(t);
+    for (size_t i = 0; i < texts.size(); ++i) {
+      absl::StatusOr<RedisUrl> a = parseRedisUrl(texts[i]);
       if (!a.ok()) {
         r.invalid("redis", a.status());
         out.redis.clear();
         break;
       }
-      out.redis.push_back(*a);
+      if (i > 0 && !(a->auth == out.redis_auth)) {
+        r.invalid("redis", "every seed node must carry the same credentials (user:password@)");
+        out.redis.clear();
+        break;
+      }
+      out.redis_auth = a->auth;
+      out.redis.push_back(a->endpoint);
     }
   }
   if (auto v = r.integer("connections", 1, 64)) out.connections = static_cast<int>(*v);
@@ -830,7 +836,8 @@ std::string_view configKeysHelp() {
             max_connections = 10000, header_timeout = "10s", idle_timeout = "60s",
             max_header_bytes = 8192, max_body_bytes = 16384
   [store]   kind = "memory" | "redis", redis = "tcp://127.0.0.1:6379" (or a list of cluster
-            seed nodes), connections = 2, timeout = "1s", sold_out_refresh = "1s"
+            seed nodes; "redis://user:password@host:port" to AUTH), connections = 2,
+            timeout = "1s", sold_out_refresh = "1s"
   [orders]  kind = "memory" | "redis" | "mysql" (default: as [store]),
             mysql = "mysql://user:password@host:3306/db", pool = 8, writers = 2, batch = 500,
             claim_idle = "30s", cancel_poll = "200ms"

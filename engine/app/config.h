@@ -25,6 +25,8 @@ struct StoreConfig {
   // kRedis: one server, or the seed nodes of a Redis Cluster (any reachable
   // one is enough; the client discovers the rest).
   std::vector<RedisEndpoint> redis;
+  // From the URLs' "user:password@" (every seed carries the same or none).
+  RedisAuth redis_auth;
   int connections = 2;                          // per Redis server / cluster master
   absl::Duration timeout = absl::Seconds(1);    // a reply later than this: 503
   // How often a sale flagged sold out locally checks Redis for a returned unit

@@ -71,8 +71,8 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
 
   if (RedisClient* redis = app->backends_->redis()) {
     app->broadcast_ = std::make_unique<SaleBroadcast>(
-        *redis, app->config_.store.redis, *app->catalog_, app->backends_->store(),
-        absl::StrCat(absl::Hex(randomSeed())));
+        *redis, app->config_.store.redis, app->config_.store.redis_auth, *app->catalog_,
+        app->backends_->store(), absl::StrCat(absl::Hex(randomSeed())));
     app->sales_.setEvents(app->broadcast_.get());
     app->lifecycle_.setEvents(app->broadcast_.get());
     SaleBroadcast* broadcast = app->broadcast_.get();

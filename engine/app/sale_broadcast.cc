@@ -9,11 +9,12 @@
 
 namespace seckill::app {
 
-SaleBroadcast::SaleBroadcast(RedisClient& client, std::vector<RedisEndpoint> seeds,
+SaleBroadcast::SaleBroadcast(RedisClient& client, std::vector<RedisEndpoint> seeds, RedisAuth auth,
                              const SaleCatalog& catalog, SaleStore& store, std::string node)
     : client_(client), catalog_(catalog), store_(store), node_(std::move(node)) {
   RedisSubscriberOptions options;
   options.seeds = std::move(seeds);
+  options.auth = std::move(auth);
   options.channels = {std::string(kSaleChannel)};
   subscriber_ = std::make_unique<RedisSubscriber>(
       std::move(options),

@@ -30,10 +30,10 @@ class SaleBroadcast final : public SaleEvents {
  public:
   static constexpr std::string_view kSaleChannel = "sk:sales";
 
-  // Subscribes at once (to any of `seeds`). `client`, `catalog` and `store`
-  // must outlive this.
-  SaleBroadcast(RedisClient& client, std::vector<RedisEndpoint> seeds, const SaleCatalog& catalog,
-                SaleStore& store, std::string node);
+  // Subscribes at once (to any of `seeds`, as `auth`). `client`, `catalog`
+  // and `store` must outlive this.
+  SaleBroadcast(RedisClient& client, std::vector<RedisEndpoint> seeds, RedisAuth auth,
+                const SaleCatalog& catalog, SaleStore& store, std::string node);
   ~SaleBroadcast() override;  // stop()
 
   void soldOut(std::string_view sale_id) override;

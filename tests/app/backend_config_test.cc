@@ -10,6 +10,7 @@ namespace seckill::app {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 absl::StatusOr<EngineConfig> parse(std::string_view text) {
   if (!text.empty() && text.front() == '\n') text.remove_prefix(1);
@@ -71,6 +72,30 @@ redis = ["tcp://10.0.0.1:7000", "redis://10.0.0.2:7001", "10.0.0.3:7002"]
   EXPECT_EQ(c->store.redis[1].port, 7001);
   EXPECT_EQ(c->store.redis[2].port, 7002);
   EXPECT_EQ(c->orders.kind, OrdersConfig::Kind::kRedis);
+}
+
+TEST(BackendConfigTest, RedisCredentialsComeFromTheUrl) {
+  absl::StatusOr<EngineConfig> c = parse(R"(
+[store]
+kind = "redis"
+redis = ["redis://app:s3cr%40t@10.0.0.1:7000", "redis://app:s3cr%40t@10.0.0.2:7001"]
+)");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->store.redis.size(), 2u);
+  EXPECT_EQ(c->store.redis[0], (RedisEndpoint{"10.0.0.1", 7000}));
+  EXPECT_EQ(c->store.redis_auth, (RedisAuth{"app", "s3cr@t"}));
+
+  absl::StatusOr<EngineConfig> none = parse("[store]\nkind = \"redis\"\nredis = \"tcp://h:1\"\n");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->store.redis_auth.enabled());
+
+  const std::string mixed = errorOf(
+      "[store]\nkind = \"redis\"\nredis = [\"redis://:s3cret@h:1\", \"redis://h:2\"]\n");
+  EXPECT_THAT(mixed, HasSubstr("prod.toml:3: store.redis"));
+  EXPECT_THAT(mixed, HasSubstr("same credentials"));
+  const std::string bad = errorOf("[store]\nkind = \"redis\"\nredis = \"redis://s3cret@h:1\"\n");
+  EXPECT_THAT(bad, HasSubstr("prod.toml:3: store.redis: redis address \"redis://***@h:1\""));
+  EXPECT_THAT(bad, Not(HasSubstr("s3cret")));
 }
 
 // Each bad config, and what its message must say (file, line, key).

@@ -16,6 +16,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/engine_process.h"
 #include "tests/e2e/storm.h"
@@ -143,6 +144,44 @@ TEST_F(ProductionE2eTest, TwoEnginesShareOneStockAndTheSoldOutNews) {
   TestClient cb(b.port());
   EXPECT_EQ(cb.post("/api/v1/sales/drop/orders", "newcomer").status, 201);
   EXPECT_EQ(redisInt(redis_, {"GET", "sk:{drop}:stock"}), 0);
+  EXPECT_TRUE(a.stop());
+  EXPECT_TRUE(b.stop());
+}
+
+// A Redis that requires a password (an ACL user here): both engines sell
+// through it and hear each other's sold-out news over pub/sub; an engine with
+// the wrong password does not start, and says why without the password.
+TEST_F(ProductionE2eTest, EnginesAuthenticateToAPasswordProtectedRedis) {
+  ASSERT_EQ(*redis_.query({"ACL", "SETUSER", "seckill", "on", ">p@ss:w0rd", "~*", "&*", "+@all"}),
+            "OK");
+  ASSERT_EQ(*redis_.query({"CONFIG", "SET", "requirepass", "admin-only"}), "OK");
+  auto store = [&](const std::string& credentials) {
+    return absl::StrCat("[store]\nkind = \"redis\"\nredis = \"redis://", credentials,
+                        "@127.0.0.1:", redis_.port(), "\"\ntimeout = \"5s\"\n");
+  };
+  const std::string tail = "[orders]\ncancel_poll = \"1h\"\n" + sale("drop", 20);
+
+  EngineProcess wrong;
+  ::testing::AssertionResult refused = wrong.start(store("seckill:guess") + tail);
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.message(), ::testing::HasSubstr("WRONGPASS"));
+  EXPECT_THAT(wrong.stderrText(), ::testing::Not(::testing::HasSubstr("guess")));
+
+  EngineProcess a, b;
+  ASSERT_TRUE(a.start(store("seckill:p%40ss%3Aw0rd") + tail));
+  ASSERT_TRUE(b.start(store("seckill:p%40ss%3Aw0rd") + tail));
+  StormResult storm = runStorm({a.port()}, "drop", 4, 40, 1);
+  EXPECT_EQ(storm.other, 0) << storm.first_other;
+  EXPECT_EQ(storm.created(), 20);
+  EXPECT_EQ(storm.sold_out, 20);
+  // B sold nothing: it learns of the sell-out from A's broadcast, which it
+  // hears on its own authenticated subscriber connection.
+  EXPECT_TRUE(eventually([&] {
+    return metricsOf(b.port()).find("seckill_sale_sold_out_local{sale=\"drop\"} 1\n") !=
+           std::string::npos;
+  }));
+  TestClient cb(b.port());
+  EXPECT_EQ(cb.post("/api/v1/sales/drop/orders", "late").status, 410);
   EXPECT_TRUE(a.stop());
   EXPECT_TRUE(b.stop());
 }

@@ -2,10 +2,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/redis/redis_world.h"
 
@@ -96,6 +98,9 @@ TEST_F(RedisClientTest, AFullQueueAnswersUnavailableAtOnce) {
   RedisClient client(o);
   auto r = client.commandSync("x", {"PING"});
   EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::HasSubstr(":" + std::to_string(server.port()) +
+                                   ": 0 commands queued, none more taken"));
 }
 
 TEST_F(RedisClientTest, ASeedListFromConfigFindsAStandaloneServer) {
@@ -114,6 +119,52 @@ TEST_F(RedisClientTest, ASeedListFromConfigFindsAStandaloneServer) {
   EXPECT_EQ(*server.query({"GET", "k"}), "v");
 }
 
+// requirepass and an ACL user on the test's server; the client sends AUTH on
+// every connection, and a refusal is named in the Unavailable it answers.
+TEST_F(RedisClientTest, PasswordsAndAclUsersAreSentWithAuth) {
+  ASSERT_EQ(*server.query({"ACL", "SETUSER", "app", "on", ">app-pw", "~*", "&*", "+@all"}), "OK");
+  ASSERT_EQ(*server.query({"CONFIG", "SET", "requirepass", "s3cret"}), "OK");
+
+  RedisClientOptions none = optionsFor(server);
+  none.scripts = {{"ping", "return 'pong'"}};
+  RedisClient anonymous(none);
+  EXPECT_EQ(anonymous.connectedCount(), 0);
+  auto refused = anonymous.commandSync("x", {"PING"});
+  EXPECT_TRUE(absl::IsUnavailable(refused.status())) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::AllOf(::testing::HasSubstr("127.0.0.1:" + std::to_string(server.port())),
+                               ::testing::HasSubstr("NOAUTH")));
+
+  RedisClientOptions wrong = optionsFor(server);
+  wrong.auth = {.user = "", .password = "guess"};
+  RedisClient guessing(wrong);
+  auto wrong_pw = guessing.commandSync("x", {"PING"});
+  EXPECT_TRUE(absl::IsUnavailable(wrong_pw.status())) << wrong_pw.status();
+  EXPECT_THAT(std::string(wrong_pw.status().message()), ::testing::HasSubstr("WRONGPASS"));
+  EXPECT_THAT(std::string(wrong_pw.status().message()), ::testing::Not(::testing::HasSubstr("guess")));
+
+  for (const RedisAuth& auth : {RedisAuth{"", "s3cret"}, RedisAuth{"app", "app-pw"}}) {
+    RedisClientOptions o = optionsFor(server);
+    o.auth = auth;
+    o.scripts = {{"ping", "return 'pong'"}};
+    RedisClient client(o);
+    EXPECT_EQ(client.connectedCount(), 2) << auth.user;
+    auto set = client.commandSync("x", {"SET", "k", auth.user});
+    ASSERT_TRUE(set.ok()) << auth.user << ": " << set.status();
+    auto got = client.commandSync("x", {"GET", "k"});
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->str, auth.user);
+    std::promise<absl::StatusOr<RedisReply>> script;
+    client.eval("x", 0, {}, {}, [&](absl::StatusOr<RedisReply> r) { script.set_value(r); });
+    auto pong = script.get_future().get();
+    ASSERT_TRUE(pong.ok()) << pong.status();
+    EXPECT_EQ(pong->str, "pong");
+    auto who = client.commandSync("x", {"ACL", "WHOAMI"});
+    ASSERT_TRUE(who.ok()) << who.status();
+    EXPECT_EQ(who->str, auth.user.empty() ? "default" : auth.user);
+  }
+}
+
 TEST(RedisClientNoServerTest, NoServerMeansUnavailableAtOnce) {
   RedisClientOptions o;
   o.port = 1;  // nothing listens there
@@ -122,6 +173,8 @@ TEST(RedisClientNoServerTest, NoServerMeansUnavailableAtOnce) {
   auto started = std::chrono::steady_clock::now();
   auto r = client.commandSync("x", {"PING"});
   EXPECT_TRUE(absl::IsUnavailable(r.status())) << r.status();
+  EXPECT_THAT(std::string(r.status().message()),
+              ::testing::HasSubstr("redis 127.0.0.1:1 is down: Connection refused"));
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(100));
 }
 

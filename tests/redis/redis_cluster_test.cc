@@ -100,6 +100,54 @@ TEST(RedisEndpointTest, BadAddressesAreNamed) {
   }
 }
 
+TEST(RedisEndpointTest, UrlsCarryCredentials) {
+  auto plain = parseRedisUrl("tcp://10.0.0.1:7000");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->endpoint, (RedisEndpoint{"10.0.0.1", 7000}));
+  EXPECT_FALSE(plain->auth.enabled());
+
+  auto pass = parseRedisUrl("redis://:s3cret@10.0.0.1:7000");
+  ASSERT_TRUE(pass.ok()) << pass.status();
+  EXPECT_EQ(pass->endpoint, (RedisEndpoint{"10.0.0.1", 7000}));
+  EXPECT_EQ(pass->auth, (RedisAuth{"", "s3cret"}));
+
+  auto user = parseRedisUrl("tcp://app:p%40ss%3Aw%25rd@[::1]:6379/");
+  ASSERT_TRUE(user.ok()) << user.status();
+  EXPECT_EQ(user->endpoint, (RedisEndpoint{"::1", 6379}));
+  EXPECT_EQ(user->auth, (RedisAuth{"app", "p@ss:w%rd"}));
+
+  // A raw "@" in the password: the last one ends the credentials.
+  auto raw = parseRedisUrl("redis://:a@b@h:1");
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  EXPECT_EQ(raw->auth.password, "a@b");
+  EXPECT_EQ(raw->endpoint.host, "h");
+}
+
+TEST(RedisEndpointTest, BadCredentialsAreNamedWithoutThePassword) {
+  const struct {
+    const char* url;
+    const char* why;
+  } cases[] = {
+      {"redis://s3cret@h:1", "user:password@ or :password@"},
+      {"redis://app:@h:1", "empty password"},
+      {"redis://app:s3cret%4@h:1", "%-escape"},
+      {"redis://app:s3cret%zz@h:1", "%-escape"},
+      {":s3cret@h:1", "need the redis:// or tcp:// scheme"},
+      {"redis://app:s3cret@h:0", "port must be 1..65535"},
+      {"redis://app:s3cret@:6379", "missing host"},
+  };
+  for (const auto& c : cases) {
+    auto u = parseRedisUrl(c.url);
+    ASSERT_TRUE(absl::IsInvalidArgument(u.status())) << c.url;
+    const std::string message(u.status().message());
+    EXPECT_NE(message.find(c.why), std::string::npos) << c.url << ": " << message;
+    EXPECT_EQ(message.find("s3cret"), std::string::npos) << c.url << ": " << message;
+  }
+  EXPECT_NE(std::string(parseRedisUrl("redis://app:s3cret@h:0").status().message())
+                .find("\"redis://app:***@h:0\""),
+            std::string::npos);
+}
+
 TEST(RedisEndpointTest, ListsOfSeeds) {
   auto list = parseRedisAddressList("tcp://127.0.0.1:7000, tcp://127.0.0.1:7001 127.0.0.1:7002");
   ASSERT_TRUE(list.ok()) << list.status();

@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine/core/strings.h"
+#include "engine/store/redis/redis_auth.h"
 #include "engine/store/redis/redis_cluster.h"
 
 namespace seckill {
@@ -106,11 +107,13 @@ struct Probe {
 };
 
 // One CLUSTER SLOTS on a short-lived connection of its own.
-Probe probe(const RedisEndpoint& e, absl::Duration timeout, std::atomic<uint64_t>& sent) {
+Probe probe(const RedisEndpoint& e, const RedisAuth& auth, absl::Duration timeout,
+            std::atomic<uint64_t>& sent) {
   Probe out;
   redisContext* c = redisConnectWithTimeout(e.host.c_str(), e.port, toTimeval(timeout));
   if (c == nullptr) return out;
-  if (c->err != 0 || redisSetTimeout(c, toTimeval(timeout)) != REDIS_OK) {
+  if (c->err != 0 || redisSetTimeout(c, toTimeval(timeout)) != REDIS_OK ||
+      !redis_internal::authenticate(c, auth).ok()) {
     redisFree(c);
     return out;
   }
@@ -198,6 +201,20 @@ class RedisClient::Connection {
 
   bool up() const { return up_.load(std::memory_order_acquire); }
 
+  // Why enqueue() gave a command back, for its Unavailable status: the
+  // connection's last failure (the server's refusal of AUTH, "Connection
+  // refused", ...) or its full queue.
+  std::string refusal() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return "redis: client shutting down";
+    if (!up_.load(std::memory_order_acquire)) {
+      return absl::StrCat("redis ", endpoint_.toString(),
+                          " is down: ", down_why_.empty() ? "not connected" : down_why_);
+    }
+    return absl::StrCat("redis ", endpoint_.toString(), ": ", queue_.size(),
+                        " commands queued, none more taken");
+  }
+
  private:
   void run() {
     t_on_connection_thread = true;
@@ -213,7 +230,7 @@ class RedisClient::Connection {
         }
         cv_.notify_all();
         if (!ok) {
-          failAll(batch, "redis: not connected");
+          failAll(batch, refusal());
           // A node that went away: the cluster may have moved its slots.
           if (client_.cluster_) client_.requestRefresh();
           std::unique_lock<std::mutex> lock(mu_);
@@ -254,21 +271,37 @@ class RedisClient::Connection {
   bool connect() {
     redisContext* c = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
                                               toTimeval(options_.connect_timeout));
-    if (c == nullptr) return false;
+    if (c == nullptr) return failedToConnect("out of memory");
     if (c->err != 0 || redisSetTimeout(c, toTimeval(options_.command_timeout)) != REDIS_OK) {
+      std::string why = c->errstr;
       redisFree(c);
-      return false;
+      return failedToConnect(why);
+    }
+    if (absl::Status s = redis_internal::authenticate(c, options_.auth); !s.ok()) {
+      redisFree(c);
+      return failedToConnect(std::string(s.message()));
     }
     ctx_ = c;
     shas_.assign(options_.scripts.size(), std::string());
     for (size_t i = 0; i < options_.scripts.size(); ++i) {
-      if (!loadScript(i).ok()) {
+      if (absl::Status s = loadScript(i); !s.ok()) {
         disconnect();
-        return false;
+        return failedToConnect(std::string(s.message()));
       }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      down_why_.clear();
     }
     up_.store(true, std::memory_order_release);
     return true;
+  }
+
+  // Keeps `why` for refusal(); false.
+  bool failedToConnect(std::string why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    down_why_ = std::move(why);
+    return false;
   }
 
   void disconnect() {
@@ -277,8 +310,13 @@ class RedisClient::Connection {
     ctx_ = nullptr;
   }
 
-  // The connection broke mid-use: drop it (the run loop reconnects).
-  void lost() {
+  // The connection broke mid-use (`why`: hiredis's reason): drop it (the run
+  // loop reconnects).
+  void lost(std::string_view why) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      down_why_ = absl::StrCat("connection lost (", av(why), ")");
+    }
     disconnect();
     if (client_.cluster_) client_.requestRefresh();
   }
@@ -291,7 +329,7 @@ class RedisClient::Connection {
     void* raw = redisCommandArgv(ctx_, v.argc(), v.ptrs.data(), v.lens.data());
     if (raw == nullptr) {
       lost_why_ = ctx_->errstr;
-      lost();
+      lost(lost_why_);
     }
     return static_cast<redisReply*>(raw);
   }
@@ -308,7 +346,10 @@ class RedisClient::Connection {
 
   absl::Status loadScript(size_t i) {
     absl::StatusOr<RedisReply> r = roundTrip({"SCRIPT", "LOAD", options_.scripts[i].body});
-    if (!r.ok()) return r.status();
+    if (!r.ok()) {
+      return absl::Status(r.status().code(), absl::StrCat("SCRIPT LOAD ", options_.scripts[i].name,
+                                                          ": ", r.status().message()));
+    }
     if (r->type != RedisReply::Type::kString) {
       return absl::InternalError(absl::StrCat("redis: SCRIPT LOAD ", options_.scripts[i].name));
     }
@@ -376,7 +417,7 @@ class RedisClient::Connection {
         }
       }
       if (!broken.empty()) {
-        c_.lost();
+        c_.lost(broken);
         return absl::UnavailableError(absl::StrCat("redis: connection lost (", broken, ")"));
       }
       if (!first_error.ok()) return first_error;
@@ -481,7 +522,7 @@ class RedisClient::Connection {
           results[i] = absl::UnavailableError("redis: connection lost");
         }
       }
-      lost();
+      lost(broken);
     } else {
       // The server lost its scripts (restart, SCRIPT FLUSH): reload, retry once.
       for (size_t i = 0; i < n; ++i) {
@@ -539,6 +580,7 @@ class RedisClient::Connection {
   redisContext* ctx_ = nullptr;
   std::vector<std::string> shas_;
   std::string lost_why_;
+  std::string down_why_;  // guarded by mu_: the last failed connect's reason
 
   std::thread thread_;  // last: started after every other member exists
 };
@@ -569,7 +611,7 @@ RedisClient::RedisClient(RedisClientOptions options) : options_(std::move(option
   Probe found;
   if (options_.mode != Mode::kStandalone) {
     for (const RedisEndpoint& seed : options_.seeds) {
-      Probe p = probe(seed, options_.connect_timeout, sent_);
+      Probe p = probe(seed, options_.auth, options_.connect_timeout, sent_);
       if (!p.reachable) continue;
       standalone = seed;
       found = std::move(p);
@@ -687,9 +729,7 @@ void RedisClient::submit(std::string_view route_key, std::unique_ptr<Pending> p)
     std::move(p->done)(absl::UnavailableError("redis: no cluster node serves this slot"));
     return;
   }
-  if (!c->enqueue(p)) {
-    std::move(p->done)(absl::UnavailableError("redis: connection down or queue full"));
-  }
+  if (!c->enqueue(p)) std::move(p->done)(absl::UnavailableError(c->refusal()));
 }
 
 void RedisClient::redirect(std::unique_ptr<Pending> p, std::string_view error,
@@ -715,9 +755,8 @@ void RedisClient::redirect(std::unique_ptr<Pending> p, std::string_view error,
     requestRefresh();  // a MOVED rarely comes alone: learn the whole new map
   }
   p->asking = r->ask;
-  if (!node->pick(p->route)->enqueue(p)) {
-    std::move(p->done)(absl::UnavailableError("redis: connection down or queue full"));
-  }
+  Connection* c = node->pick(p->route);
+  if (!c->enqueue(p)) std::move(p->done)(absl::UnavailableError(c->refusal()));
 }
 
 void RedisClient::noteMoved(std::string_view error, const RedisEndpoint& from) {
@@ -749,7 +788,7 @@ std::vector<RedisEndpoint> RedisClient::refreshCandidates() {
 
 bool RedisClient::refreshNow() {
   for (const RedisEndpoint& e : refreshCandidates()) {
-    Probe p = probe(e, options_.connect_timeout, sent_);
+    Probe p = probe(e, options_.auth, options_.connect_timeout, sent_);
     if (!p.cluster || p.ranges.empty()) continue;
     std::vector<Node*> next(redis_cluster::kSlots, nullptr);
     for (const redis_cluster::SlotRange& r : p.ranges) {

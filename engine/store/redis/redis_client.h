@@ -44,6 +44,9 @@ struct RedisClientOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::vector<RedisEndpoint> seeds;
+  // Sent with AUTH on every connection, to every node (a cluster's nodes share
+  // their users and passwords).
+  RedisAuth auth;
 
   // kAuto asks the seeds (CLUSTER SLOTS) at start: a cluster node makes the
   // client a cluster client, a server without cluster support a standalone

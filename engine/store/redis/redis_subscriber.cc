@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "engine/store/redis/redis_auth.h"
+
 namespace seckill {
 namespace {
 
@@ -60,10 +62,13 @@ bool RedisSubscriber::session(const RedisEndpoint& endpoint) {
   redisContext* c = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port,
                                             toTimeval(options_.connect_timeout));
   if (c == nullptr) return false;
-  // Blocking reads without a timeout (a subscriber waits for as long as it
-  // takes); keepalive detects a peer that vanished without a FIN.
-  if (c->err != 0 || redisSetTimeout(c, timeval{0, 0}) != REDIS_OK ||
-      redisEnableKeepAlive(c) != REDIS_OK) {
+  // AUTH under the connect timeout (a refusal is the client's to report: its
+  // connections fail alike); then blocking reads without a timeout (a
+  // subscriber waits for as long as it takes), and keepalive to detect a peer
+  // that vanished without a FIN.
+  if (c->err != 0 || redisSetTimeout(c, toTimeval(options_.connect_timeout)) != REDIS_OK ||
+      !redis_internal::authenticate(c, options_.auth).ok() ||
+      redisSetTimeout(c, timeval{0, 0}) != REDIS_OK || redisEnableKeepAlive(c) != REDIS_OK) {
     redisFree(c);
     return false;
   }

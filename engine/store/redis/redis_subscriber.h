@@ -19,6 +19,7 @@ struct RedisSubscriberOptions {
   // Tried in turn, one at a time: any one node will do, since a cluster
   // broadcasts every PUBLISH to all its nodes.
   std::vector<RedisEndpoint> seeds;
+  RedisAuth auth;  // sent with AUTH on every connection
   std::vector<std::string> channels;
   absl::Duration connect_timeout = absl::Milliseconds(500);
   absl::Duration reconnect_min = absl::Milliseconds(20);

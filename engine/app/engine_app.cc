@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "engine/app/redis_checks.h"
 #include "engine/core/strings.h"
 #include "engine/http/metrics.h"
 #include "engine/store/redis/redis_rule_store.h"
@@ -70,6 +71,12 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
   app->applyOverrides(app->config_.limits.overrides);
 
   if (RedisClient* redis = app->backends_->redis()) {
+    // Settings of the Redis servers that can lose what the engine acknowledged.
+    std::vector<std::string> sale_ids;
+    for (const SaleSpec& s : app->config_.sales) sale_ids.push_back(s.id);
+    for (const std::string& warning : checkRedisSettings(*redis, sale_ids)) {
+      spdlog::warn("{}", warning);
+    }
     app->broadcast_ = std::make_unique<SaleBroadcast>(
         *redis, app->config_.store.redis, app->config_.store.redis_auth, *app->catalog_,
         app->backends_->store(), absl::StrCat(absl::Hex(randomSeed())));

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "absl/strings/string_view.h"
@@ -10,5 +12,28 @@ namespace seckill {
 // std::string_view), so absl::StrCat and heterogeneous flat_hash_map lookups
 // need this explicit bridge from the std::string_view the project uses.
 inline absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// `s` with its "%XX" escapes (URL userinfo: "p%40ss" -> "p@ss") decoded;
+// nullopt when one is truncated or not hexadecimal.
+inline std::optional<std::string> percentDecoded(std::string_view s) {
+  auto hex = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size() || hex(s[i + 1]) < 0 || hex(s[i + 2]) < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+    i += 2;
+  }
+  return out;
+}
 
 }  // namespace seckill

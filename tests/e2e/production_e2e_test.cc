@@ -186,6 +186,28 @@ TEST_F(ProductionE2eTest, EnginesAuthenticateToAPasswordProtectedRedis) {
   EXPECT_TRUE(b.stop());
 }
 
+// At start the engine reads each Redis server's eviction and AOF settings and
+// warns about the ones that can lose acknowledged orders.
+TEST_F(ProductionE2eTest, RiskyRedisSettingsAreWarnedAboutAtStart) {
+  const std::string body = redisStore(redis_.port()) + sale("drop", 10);
+  EngineProcess safe;  // the fixture's Redis: AOF on, noeviction
+  ASSERT_TRUE(safe.start(body));
+  EXPECT_TRUE(safe.stop());
+  EXPECT_THAT(safe.stderrText(), ::testing::Not(::testing::HasSubstr("warning redis")));
+
+  ASSERT_EQ(*redis_.query({"CONFIG", "SET", "maxmemory-policy", "allkeys-lru"}), "OK");
+  ASSERT_EQ(*redis_.query({"CONFIG", "SET", "appendonly", "no"}), "OK");
+  EngineProcess risky;
+  ASSERT_TRUE(risky.start(body));  // a warning, not a refusal: the sale is served
+  TestClient c(risky.port());
+  EXPECT_EQ(c.post("/api/v1/sales/drop/orders", "shopper").status, 201);
+  EXPECT_TRUE(risky.stop());
+  const std::string err = risky.stderrText();
+  const std::string server = "redis 127.0.0.1:" + std::to_string(redis_.port());
+  EXPECT_THAT(err, ::testing::HasSubstr(server + ": maxmemory-policy is allkeys-lru")) << err;
+  EXPECT_THAT(err, ::testing::HasSubstr(server + ": appendonly is no")) << err;
+}
+
 TEST_F(ProductionE2eTest, RedisRestartMidSaleAnswers503ThenRecovers) {
   const std::string body =
       redisStore(redis_.port(), "timeout = \"300ms\"") + sale("drop", 200, "pay_timeout = \"1h\"");

@@ -11,35 +11,13 @@
 namespace seckill {
 namespace {
 
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 absl::StatusOr<std::string> percentDecode(std::string_view s, std::string_view what) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out.push_back(s[i]);
-      continue;
-    }
-    if (i + 2 >= s.size()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("mysql url: truncated percent escape in the ", av(what)));
-    }
-    int hi = hexValue(s[i + 1]);
-    int lo = hexValue(s[i + 2]);
-    if (hi < 0 || lo < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("mysql url: bad percent escape in the ", av(what)));
-    }
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
+  std::optional<std::string> out = percentDecoded(s);
+  if (!out) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mysql url: bad or truncated percent escape in the ", av(what)));
   }
-  return out;
+  return *std::move(out);
 }
 
 }  // namespace

@@ -14,25 +14,6 @@ absl::Status bad(std::string_view address, std::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("redis address \"", av(address), "\": ", av(why)));
 }
 
-// "%XX" sequences decoded; nullopt when one is malformed.
-std::optional<std::string> percentDecoded(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return std::nullopt;
-    unsigned value = 0;
-    auto [end, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, value, 16);
-    if (ec != std::errc() || end != in.data() + i + 3) return std::nullopt;
-    out.push_back(static_cast<char>(value));
-    i += 2;
-  }
-  return out;
-}
-
 // `address` without its scheme: "", "tcp://" or "redis://".
 std::string_view schemeOf(std::string_view address) {
   for (std::string_view scheme : {"tcp://", "redis://"}) {

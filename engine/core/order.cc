@@ -30,6 +30,7 @@ std::string_view cancelReasonName(CancelReason r) {
     case CancelReason::kNone: return "";
     case CancelReason::kShopper: return "shopper";
     case CancelReason::kExpired: return "expired";
+    case CancelReason::kDuplicate: return "duplicate";
   }
   return "";
 }

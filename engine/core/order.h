@@ -16,7 +16,10 @@ enum class OrderState : uint8_t { kPendingPayment, kPaid, kCancelled };
 std::string_view orderStateName(OrderState s);
 
 // Why an order was cancelled.
-enum class CancelReason : uint8_t { kNone, kShopper, kExpired };
+// kDuplicate: refused by the database because another live order of the same
+// shopper in the sale holds UNIQUE (sale_id, live_user) (after Redis lost the
+// shopper's dedup key; docs/durability.md).
+enum class CancelReason : uint8_t { kNone, kShopper, kExpired, kDuplicate };
 std::string_view cancelReasonName(CancelReason r);
 
 struct Order {

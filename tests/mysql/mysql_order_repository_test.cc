@@ -184,6 +184,58 @@ TEST_F(MysqlOrderRepositoryTest, AShopperWhoseOrderWasCancelledMayOrderAgain) {
   EXPECT_EQ(w->stockLeft("drop"), 4);
 }
 
+// After Redis lost a shopper's dedup key with the unit it took (the AOF loss
+// window), the shopper's second order gets a 201 and the database refuses it:
+// UNIQUE (sale_id, live_user). That order is then recorded as cancelled
+// (duplicate) at its first transition and its cancel message is settled
+// instead of coming back forever. Its unit is not returned: it stands for the
+// first order's unit that Redis lost, and comes back when that order is
+// cancelled (the buyer is bound to it again).
+TEST_F(MysqlOrderRepositoryTest, AnOrderTheDatabaseRefusedAsADuplicateEndsCancelled) {
+  constexpr int kStock = 5;
+  auto w = world({MysqlWorld::spec("drop", kStock)});
+  w->writer->start();
+  OrderReply first = w->order("drop", "alice");
+  ASSERT_EQ(first.outcome, Outcome::kCreated);
+  ASSERT_TRUE(eventually([&] { return rows("user_id = 'alice'") == 1; }));
+  // What a Redis crash loses of that order: its dedup key and its unit.
+  ASSERT_EQ(redisInt({"HDEL", redis_keys::buyers("drop"), "alice"}), 1);
+  ASSERT_EQ(redisInt({"INCRBY", redis_keys::stock("drop"), "1"}), kStock);
+  OrderReply second = w->order("drop", "alice");
+  ASSERT_EQ(second.outcome, Outcome::kCreated);
+  ASSERT_TRUE(eventually([&] { return w->writer->duplicatesDropped() == 1; }));
+  EXPECT_EQ(rows(), 1);
+  EXPECT_EQ(w->stockLeft("drop"), kStock - 1);
+
+  // The shopper cannot pay it: it is cancelled as a duplicate, not "unavailable".
+  OrderReply paid = w->pay(second.order.id, "alice");
+  EXPECT_EQ(paid.outcome, Outcome::kOrderCancelled);
+  EXPECT_EQ(paid.order.cancel_reason, CancelReason::kDuplicate);
+  EXPECT_EQ(rows(absl::StrCat("id = '", second.order.id, "' AND state = 2 AND reason = 3")), 1);
+  // Its cancel message, when due and however often delivered, is settled and
+  // returns no unit.
+  w->clock.advance(absl::Minutes(16));
+  ASSERT_TRUE(w->expire(second.order.id).ok());
+  ASSERT_TRUE(w->expire(second.order.id).ok());
+  EXPECT_EQ(w->stockLeft("drop"), kStock - 1);
+  OrderReply got = w->get(second.order.id, "alice");
+  ASSERT_EQ(got.outcome, Outcome::kOk);
+  EXPECT_EQ(got.order.state, OrderState::kCancelled);
+  EXPECT_EQ(got.order.cancel_reason, CancelReason::kDuplicate);
+  // The first order is untouched: still the shopper's live order, and she
+  // still cannot order twice.
+  EXPECT_EQ(rows(absl::StrCat("id = '", first.order.id, "' AND state = 0")), 1);
+  EXPECT_EQ(w->order("drop", "alice").outcome, Outcome::kDuplicate);
+  // initial = paid + pending + remaining
+  EXPECT_EQ(kStock, rows("state = 1") + rows("state = 0") + w->stockLeft("drop"));
+  // The first order's expiry returns the unit, once; then she may order again.
+  ASSERT_TRUE(w->expire(first.order.id).ok());
+  ASSERT_TRUE(w->expire(first.order.id).ok());
+  EXPECT_EQ(w->stockLeft("drop"), kStock);
+  EXPECT_EQ(rows("state = 0"), 0);
+  EXPECT_EQ(w->order("drop", "alice").outcome, Outcome::kCreated);
+}
+
 TEST_F(MysqlOrderRepositoryTest, CallsFailWithUnavailableWhileMariadbIsDown) {
   auto w = world({MysqlWorld::spec("drop", 5)});
   OrderReply placed = w->order("drop", "alice");

@@ -26,7 +26,7 @@ bool stateFrom(int64_t v, OrderState& out) {
 }
 
 bool reasonFrom(int64_t v, CancelReason& out) {
-  if (v < 0 || v > static_cast<int64_t>(CancelReason::kExpired)) return false;
+  if (v < 0 || v > static_cast<int64_t>(CancelReason::kDuplicate)) return false;
   out = static_cast<CancelReason>(v);
   return true;
 }
@@ -133,6 +133,43 @@ absl::StatusOr<Order> MysqlOrderRepository::getNow(const std::string& order_id) 
   return unknownOrder();
 }
 
+// A dropped duplicate (Redis lost the shopper's key and the unit of the live
+// order `live`, then sold this one): its buyer is bound to `live` again (whose
+// unit this one's stands for: a cancel of `live` then returns it), and it gets
+// its row as cancelled (a cancelled row holds no live_user), so it can be
+// neither paid nor cancelled again and its cancel message is settled. Each
+// step is idempotent; on a failure the caller's retry runs them all again.
+absl::Status MysqlOrderRepository::recordDuplicate(MysqlConnection& c, const Order& o,
+                                                   absl::Time at) {
+  absl::StatusOr<std::vector<MysqlConnection::Row>> live =
+      c.query(absl::StrCat("SELECT id FROM orders WHERE sale_id = ", c.quote(o.sale_id),
+                           " AND live_user = ", c.quote(o.user_id)));
+  if (!live.ok()) return live.status();
+  if (live->empty() || !(*live)[0][0]) {
+    // The live order went meanwhile: the next try inserts this one as it is.
+    return absl::UnavailableError(absl::StrCat("order ", o.id, ": its user's live order changed"));
+  }
+  absl::StatusOr<RedisReply> rebound = redis_.evalSync(
+      o.sale_id, kScriptReleaseUnit, {redis_keys::buyers(o.sale_id), redis_keys::stock(o.sale_id)},
+      {o.user_id, o.id, *(*live)[0][0]});
+  if (!rebound.ok()) return rebound.status();
+  absl::StatusOr<uint64_t> dup = c.execute(absl::StrCat(
+      "INSERT INTO orders (id, sale_id, user_id, state, reason, created, pay_before, updated) "
+      "VALUES (",
+      c.quote(o.id), ",", c.quote(o.sale_id), ",", c.quote(o.user_id), ",",
+      static_cast<int>(OrderState::kCancelled), ",", static_cast<int>(CancelReason::kDuplicate),
+      ",", toRedisMicros(o.created_at), ",", toRedisMicros(o.pay_before), ",", toRedisMicros(at),
+      ") ON DUPLICATE KEY UPDATE id = id"));
+  if (!dup.ok()) return dup.status();
+  if (*dup == 1) {
+    spdlog::warn(
+        "orders: sale {}: order {} of user {} recorded as cancelled (duplicate): the user's "
+        "live order {} is in the database",
+        o.sale_id, o.id, o.user_id, *(*live)[0][0]);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Transition> MysqlOrderRepository::transitionNow(
     const std::string& order_id, OrderState from, OrderState to, CancelReason reason, absl::Time at,
     std::optional<absl::Time> only_before) {
@@ -154,6 +191,16 @@ absl::StatusOr<Transition> MysqlOrderRepository::transitionNow(
         toRedisMicros(o.created_at), ",", toRedisMicros(o.pay_before), ",",
         toRedisMicros(o.updated_at), ") ON DUPLICATE KEY UPDATE id = id"));
     if (!ins.ok()) return ins.status();
+    if (*ins == 0 && o.state == OrderState::kPendingPayment) {
+      // Not inserted: the row exists, or another live order of this shopper
+      // holds UNIQUE (sale_id, live_user) and the writer dropped this one.
+      absl::StatusOr<std::optional<Order>> row = selectOrder(c, order_id);
+      if (!row.ok()) return row.status();
+      if (!*row) {
+        absl::Status s = recordDuplicate(c, o, at);
+        if (!s.ok()) return s;
+      }
+    }
   }
   bool applied = false;
   if (!only_before || at < *only_before) {

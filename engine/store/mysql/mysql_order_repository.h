@@ -41,7 +41,11 @@ struct MysqlOrderRepositoryOptions {
 // one row (only_before is checked before the UPDATE: `at` is the caller's
 // constant), then reads the row back. Racing transitions of one order apply
 // exactly once: InnoDB serializes the UPDATEs on the row. The Redis record's
-// state is never changed (the row is the truth once it exists).
+// state is never changed (the row is the truth once it exists). A record the
+// database refuses because another live order of its shopper holds
+// UNIQUE (sale_id, live_user) (the writer dropped it) gets its row as
+// cancelled, reason kDuplicate, at its first transition: that transition is
+// then not applied, so no unit is returned (docs/durability.md).
 //
 // counts(): cached, re-read by a background thread every counts_refresh with
 // `SELECT state, COUNT(*) FROM orders GROUP BY state`; orders still only in
@@ -74,6 +78,9 @@ class MysqlOrderRepository final : public OrderRepository {
   absl::StatusOr<Transition> transitionNow(const std::string& order_id, OrderState from,
                                            OrderState to, CancelReason reason, absl::Time at,
                                            std::optional<absl::Time> only_before);
+  // Records `o` (a Redis record the writer dropped as a duplicate) as cancelled,
+  // reason kDuplicate, and binds its buyer to the user's live order.
+  absl::Status recordDuplicate(MysqlConnection& c, const Order& o, absl::Time at);
   // The order's record in Redis (redis_keys::orderRecords); nullopt if there is none.
   absl::StatusOr<std::optional<Order>> readRecord(std::string_view sale, const std::string& id);
   void refreshLoop();

@@ -61,6 +61,19 @@ absl::StatusOr<std::optional<Order>> selectOrder(MysqlConnection& c, const std::
   return std::optional<Order>(*std::move(o));
 }
 
+// Inserts `o`'s row with `state`, `reason` and `updated`, unless a row with its
+// id exists or UNIQUE (sale_id, live_user) refuses it: the rows inserted (0|1).
+absl::StatusOr<uint64_t> insertRow(MysqlConnection& c, const Order& o, OrderState state,
+                                   CancelReason reason, absl::Time updated) {
+  return c.execute(absl::StrCat(
+      "INSERT INTO orders (id, sale_id, user_id, state, reason, created, pay_before, updated) "
+      "VALUES (",
+      c.quote(o.id), ",", c.quote(o.sale_id), ",", c.quote(o.user_id), ",",
+      static_cast<int>(state), ",", static_cast<int>(reason), ",", toRedisMicros(o.created_at),
+      ",", toRedisMicros(o.pay_before), ",", toRedisMicros(updated),
+      ") ON DUPLICATE KEY UPDATE id = id"));
+}
+
 }  // namespace
 
 MysqlOrderRepository::MysqlOrderRepository(RedisClient& redis, MysqlPool& pool,
@@ -153,13 +166,8 @@ absl::Status MysqlOrderRepository::recordDuplicate(MysqlConnection& c, const Ord
       o.sale_id, kScriptReleaseUnit, {redis_keys::buyers(o.sale_id), redis_keys::stock(o.sale_id)},
       {o.user_id, o.id, *(*live)[0][0]});
   if (!rebound.ok()) return rebound.status();
-  absl::StatusOr<uint64_t> dup = c.execute(absl::StrCat(
-      "INSERT INTO orders (id, sale_id, user_id, state, reason, created, pay_before, updated) "
-      "VALUES (",
-      c.quote(o.id), ",", c.quote(o.sale_id), ",", c.quote(o.user_id), ",",
-      static_cast<int>(OrderState::kCancelled), ",", static_cast<int>(CancelReason::kDuplicate),
-      ",", toRedisMicros(o.created_at), ",", toRedisMicros(o.pay_before), ",", toRedisMicros(at),
-      ") ON DUPLICATE KEY UPDATE id = id"));
+  absl::StatusOr<uint64_t> dup =
+      insertRow(c, o, OrderState::kCancelled, CancelReason::kDuplicate, at);
   if (!dup.ok()) return dup.status();
   if (*dup == 1) {
     spdlog::warn(
@@ -183,13 +191,7 @@ absl::StatusOr<Transition> MysqlOrderRepository::transitionNow(
   MysqlConnection& c = **lease;
   if (*record) {
     const Order& o = **record;
-    absl::StatusOr<uint64_t> ins = c.execute(absl::StrCat(
-        "INSERT INTO orders (id, sale_id, user_id, state, reason, created, pay_before, updated) "
-        "VALUES (",
-        c.quote(o.id), ",", c.quote(o.sale_id), ",", c.quote(o.user_id), ",",
-        static_cast<int>(o.state), ",", static_cast<int>(o.cancel_reason), ",",
-        toRedisMicros(o.created_at), ",", toRedisMicros(o.pay_before), ",",
-        toRedisMicros(o.updated_at), ") ON DUPLICATE KEY UPDATE id = id"));
+    absl::StatusOr<uint64_t> ins = insertRow(c, o, o.state, o.cancel_reason, o.updated_at);
     if (!ins.ok()) return ins.status();
     if (*ins == 0 && o.state == OrderState::kPendingPayment) {
       // Not inserted: the row exists, or another live order of this shopper

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/store/redis/redis_reply_util.h"
 #include "gtest/gtest.h"
 #include "tests/mysql/mysql_world.h"
 
@@ -212,6 +213,8 @@ TEST_F(MysqlOrderRepositoryTest, AnOrderTheDatabaseRefusedAsADuplicateEndsCancel
   EXPECT_EQ(paid.outcome, Outcome::kOrderCancelled);
   EXPECT_EQ(paid.order.cancel_reason, CancelReason::kDuplicate);
   EXPECT_EQ(rows(absl::StrCat("id = '", second.order.id, "' AND state = 2 AND reason = 3")), 1);
+  // Its row is in: its Redis record is gone, like the writer's.
+  EXPECT_EQ(redisInt({"HEXISTS", redis_keys::orderRecords("drop"), second.order.id}), 0);
   // Its cancel message, when due and however often delivered, is settled and
   // returns no unit.
   w->clock.advance(absl::Minutes(16));
@@ -234,6 +237,87 @@ TEST_F(MysqlOrderRepositoryTest, AnOrderTheDatabaseRefusedAsADuplicateEndsCancel
   EXPECT_EQ(w->stockLeft("drop"), kStock);
   EXPECT_EQ(rows("state = 0"), 0);
   EXPECT_EQ(w->order("drop", "alice").outcome, Outcome::kCreated);
+}
+
+// The hand-over of a dropped duplicate interrupted after its Redis step (the
+// buyer bound to the live order, the duplicate's record rewritten as
+// cancelled) and before its row was committed, and the live order cancelled
+// meanwhile: the retry still ends the duplicate cancelled, and the unit the
+// live order's cancel returned is the only one that came back.
+TEST_F(MysqlOrderRepositoryTest, AnInterruptedHandOverStillEndsTheDuplicateCancelled) {
+  constexpr int kStock = 5;
+  auto w = world({MysqlWorld::spec("drop", kStock)});
+  w->writer->start();
+  OrderReply first = w->order("drop", "alice");
+  ASSERT_EQ(first.outcome, Outcome::kCreated);
+  ASSERT_TRUE(eventually([&] { return rows("user_id = 'alice'") == 1; }));
+  ASSERT_EQ(redisInt({"HDEL", redis_keys::buyers("drop"), "alice"}), 1);
+  ASSERT_EQ(redisInt({"INCRBY", redis_keys::stock("drop"), "1"}), kStock);
+  OrderReply second = w->order("drop", "alice");
+  ASSERT_EQ(second.outcome, Outcome::kCreated);
+  ASSERT_TRUE(eventually([&] { return w->writer->duplicatesDropped() == 1; }));
+
+  // The hand-over's Redis step, as MysqlOrderRepository runs it.
+  absl::StatusOr<std::string> raw =
+      redis.query({"HGET", redis_keys::orderRecords("drop"), second.order.id});
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  absl::StatusOr<Order> handed = redis_internal::parseOrderRecord("drop", second.order.id, *raw);
+  ASSERT_TRUE(handed.ok()) << handed.status();
+  handed->state = OrderState::kCancelled;
+  handed->cancel_reason = CancelReason::kDuplicate;
+  absl::StatusOr<RedisReply> rebound = w->client->evalSync(
+      "drop", kScriptReleaseUnit,
+      {redis_keys::buyers("drop"), redis_keys::stock("drop"), redis_keys::orderRecords("drop")},
+      {"alice", second.order.id, first.order.id, redis_internal::encodeOrderRecord(*handed)});
+  ASSERT_TRUE(rebound.ok()) << rebound.status();
+  ASSERT_EQ(rebound->integer, 1);
+
+  // The live order expires before the retry: its unit comes back (once).
+  w->clock.advance(absl::Minutes(16));
+  ASSERT_TRUE(w->expire(first.order.id).ok());
+  EXPECT_EQ(w->stockLeft("drop"), kStock);
+  EXPECT_EQ(rows("state = 0"), 0);
+
+  // The shopper paying the duplicate finds it cancelled, and the retry (its
+  // cancel message) writes its row so.
+  OrderReply paid = w->pay(second.order.id, "alice");
+  EXPECT_EQ(paid.outcome, Outcome::kOrderCancelled);
+  EXPECT_EQ(paid.order.cancel_reason, CancelReason::kDuplicate);
+  ASSERT_TRUE(w->expire(second.order.id).ok());
+  EXPECT_EQ(rows(absl::StrCat("id = '", second.order.id, "' AND state = 2 AND reason = 3")), 1);
+  EXPECT_EQ(redisInt({"HEXISTS", redis_keys::orderRecords("drop"), second.order.id}), 0);
+  ASSERT_TRUE(w->expire(second.order.id).ok());
+  EXPECT_EQ(w->stockLeft("drop"), kStock);
+  EXPECT_EQ(kStock, rows("state = 1") + rows("state = 0") + w->stockLeft("drop"));
+  EXPECT_EQ(w->order("drop", "alice").outcome, Outcome::kCreated);
+}
+
+// A dropped duplicate whose shopper's live order was cancelled before the
+// duplicate's first transition is the shopper's order now: it keeps its unit
+// and can be paid (the live order's cancel returned nothing: Redis had lost
+// its unit).
+TEST_F(MysqlOrderRepositoryTest, ADroppedDuplicateOutlivingTheLiveOrderBecomesTheOrder) {
+  constexpr int kStock = 5;
+  auto w = world({MysqlWorld::spec("drop", kStock)});
+  w->writer->start();
+  OrderReply first = w->order("drop", "alice");
+  ASSERT_EQ(first.outcome, Outcome::kCreated);
+  ASSERT_TRUE(eventually([&] { return rows("user_id = 'alice'") == 1; }));
+  ASSERT_EQ(redisInt({"HDEL", redis_keys::buyers("drop"), "alice"}), 1);
+  ASSERT_EQ(redisInt({"INCRBY", redis_keys::stock("drop"), "1"}), kStock);
+  OrderReply second = w->order("drop", "alice");
+  ASSERT_EQ(second.outcome, Outcome::kCreated);
+  ASSERT_TRUE(eventually([&] { return w->writer->duplicatesDropped() == 1; }));
+
+  ASSERT_EQ(w->cancel(first.order.id, "alice").outcome, Outcome::kOk);
+  EXPECT_EQ(w->stockLeft("drop"), kStock - 1);  // the duplicate's unit stays taken
+
+  OrderReply paid = w->pay(second.order.id, "alice");
+  ASSERT_EQ(paid.outcome, Outcome::kOk);
+  EXPECT_EQ(paid.order.state, OrderState::kPaid);
+  EXPECT_EQ(rows(absl::StrCat("id = '", second.order.id, "' AND state = 1")), 1);
+  EXPECT_EQ(w->order("drop", "alice").outcome, Outcome::kDuplicate);
+  EXPECT_EQ(kStock, rows("state = 1") + rows("state = 0") + w->stockLeft("drop"));
 }
 
 TEST_F(MysqlOrderRepositoryTest, CallsFailWithUnavailableWhileMariadbIsDown) {

@@ -462,8 +462,12 @@ TEST(OrderRecordTest, RoundTripsEveryFieldAndRefusesMalformedRecords) {
   EXPECT_EQ(back->created_at, o.created_at);
   EXPECT_EQ(back->pay_before, o.pay_before);
   EXPECT_EQ(back->updated_at, o.updated_at);
-  for (std::string_view bad : {"", "0 0 1 2 3", "0 0 1 2 3 ", "3 0 1 2 3 u", "0 x 1 2 3 u",
-                               "0 0 1 2 u", "garbage"}) {
+  o.cancel_reason = CancelReason::kDuplicate;  // the last reason there is
+  back = redis_internal::parseOrderRecord("drop", o.id, redis_internal::encodeOrderRecord(o));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->cancel_reason, CancelReason::kDuplicate);
+  for (std::string_view bad : {"", "0 0 1 2 3", "0 0 1 2 3 ", "3 0 1 2 3 u", "2 4 1 2 3 u",
+                               "0 x 1 2 3 u", "0 0 1 2 u", "garbage"}) {
     absl::StatusOr<Order> r = redis_internal::parseOrderRecord("drop", "n1-1-drop", bad);
     EXPECT_TRUE(absl::IsInternal(r.status())) << "\"" << bad << "\"";
   }

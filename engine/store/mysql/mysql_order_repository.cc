@@ -138,7 +138,13 @@ absl::StatusOr<Order> MysqlOrderRepository::getNow(const std::string& order_id) 
   if (*row) return **std::move(row);
   absl::StatusOr<std::optional<Order>> record = readRecord(*sale, order_id);
   if (!record.ok()) return record.status();
-  if (*record) return **std::move(record);
+  if (*record) {
+    if ((*record)->state != OrderState::kPendingPayment) {
+      absl::Status s = settleRecord(**lease, **record);
+      if (!s.ok()) return s;
+    }
+    return **std::move(record);
+  }
   // Persisted and its record deleted between the two reads?
   row = selectOrder(**lease, order_id);
   if (!row.ok()) return row.status();
@@ -150,32 +156,94 @@ absl::StatusOr<Order> MysqlOrderRepository::getNow(const std::string& order_id) 
 // order `live`, then sold this one): its buyer is bound to `live` again (whose
 // unit this one's stands for: a cancel of `live` then returns it), and it gets
 // its row as cancelled (a cancelled row holds no live_user), so it can be
-// neither paid nor cancelled again and its cancel message is settled. Each
-// step is idempotent; on a failure the caller's retry runs them all again.
+// neither paid nor cancelled again and its cancel message is settled.
+//
+// One transaction holds `live`'s row (SELECT ... FOR UPDATE) from the lookup to
+// the commit, so `live` cannot be cancelled between the lookup and the rebind:
+// its cancel's UPDATE waits, and its unit release then finds the buyer bound
+// to it. The rebind rewrites this order's Redis record as cancelled in the
+// same script, so a retry after a failure past that point (the caller reruns
+// everything) inserts it as cancelled even if `live` went meanwhile. A lookup
+// that finds no live order means `live` went before the rebind: this order is
+// the shopper's order now and is inserted as it is.
 absl::Status MysqlOrderRepository::recordDuplicate(MysqlConnection& c, const Order& o,
                                                    absl::Time at) {
+  bool open = false;  // a transaction to roll back on the way out
+  auto fail = [&](absl::Status s) {
+    if (open) (void)c.execute("ROLLBACK");  // best effort; a broken connection is closed anyway
+    return s;
+  };
+  absl::StatusOr<uint64_t> begun = c.execute("START TRANSACTION");
+  if (!begun.ok()) return begun.status();
+  open = true;
   absl::StatusOr<std::vector<MysqlConnection::Row>> live =
       c.query(absl::StrCat("SELECT id FROM orders WHERE sale_id = ", c.quote(o.sale_id),
-                           " AND live_user = ", c.quote(o.user_id)));
-  if (!live.ok()) return live.status();
+                           " AND live_user = ", c.quote(o.user_id), " FOR UPDATE"));
+  if (!live.ok()) return fail(live.status());
   if (live->empty() || !(*live)[0][0]) {
-    // The live order went meanwhile: the next try inserts this one as it is.
-    return absl::UnavailableError(absl::StrCat("order ", o.id, ": its user's live order changed"));
+    // The live order went before this order was handed over (the buyer is
+    // still bound to it): it is the shopper's order now, with its unit.
+    absl::StatusOr<RedisReply> buyer =
+        redis_.commandSync(o.sale_id, {"HGET", redis_keys::buyers(o.sale_id), o.user_id});
+    if (!buyer.ok()) return fail(buyer.status());
+    if (buyer->isNil() || buyer->str != o.id) {
+      // Handed over by a concurrent call since our read of the record: the
+      // retry reads it again, cancelled.
+      return fail(absl::UnavailableError(
+          absl::StrCat("order ", o.id, ": handed over to its user's live order meanwhile")));
+    }
+    absl::StatusOr<uint64_t> ins = insertRow(c, o, o.state, o.cancel_reason, o.updated_at);
+    if (!ins.ok()) return fail(ins.status());
+    if (*ins == 0) {
+      return fail(
+          absl::UnavailableError(absl::StrCat("order ", o.id, ": its user's live order changed")));
+    }
+    absl::StatusOr<uint64_t> committed = c.execute("COMMIT");
+    if (!committed.ok()) return fail(committed.status());
+    return absl::OkStatus();
   }
-  absl::StatusOr<RedisReply> rebound = redis_.evalSync(
-      o.sale_id, kScriptReleaseUnit, {redis_keys::buyers(o.sale_id), redis_keys::stock(o.sale_id)},
-      {o.user_id, o.id, *(*live)[0][0]});
-  if (!rebound.ok()) return rebound.status();
+  const std::string& live_id = *(*live)[0][0];
+  Order handed = o;
+  handed.state = OrderState::kCancelled;
+  handed.cancel_reason = CancelReason::kDuplicate;
+  handed.updated_at = at;
+  absl::StatusOr<RedisReply> rebound =
+      redis_.evalSync(o.sale_id, kScriptReleaseUnit,
+                      {redis_keys::buyers(o.sale_id), redis_keys::stock(o.sale_id),
+                       redis_keys::orderRecords(o.sale_id)},
+                      {o.user_id, o.id, live_id, redis_internal::encodeOrderRecord(handed)});
+  if (!rebound.ok()) return fail(rebound.status());
   absl::StatusOr<uint64_t> dup =
       insertRow(c, o, OrderState::kCancelled, CancelReason::kDuplicate, at);
-  if (!dup.ok()) return dup.status();
+  if (!dup.ok()) return fail(dup.status());
+  absl::StatusOr<uint64_t> committed = c.execute("COMMIT");
+  if (!committed.ok()) return fail(committed.status());
+  open = false;
   if (*dup == 1) {
     spdlog::warn(
         "orders: sale {}: order {} of user {} recorded as cancelled (duplicate): the user's "
         "live order {} is in the database",
-        o.sale_id, o.id, o.user_id, *(*live)[0][0]);
+        o.sale_id, o.id, o.user_id, live_id);
   }
+  deleteRecord(o);
   return absl::OkStatus();
+}
+
+absl::Status MysqlOrderRepository::settleRecord(MysqlConnection& c, const Order& o) {
+  absl::StatusOr<uint64_t> ins = insertRow(c, o, o.state, o.cancel_reason, o.updated_at);
+  if (!ins.ok()) return ins.status();
+  // A cancelled row never meets UNIQUE (sale_id, live_user): 0 means it is in.
+  if (*ins == 1 || o.state == OrderState::kCancelled) deleteRecord(o);
+  return absl::OkStatus();
+}
+
+void MysqlOrderRepository::deleteRecord(const Order& o) {
+  absl::StatusOr<RedisReply> deleted =
+      redis_.commandSync(o.sale_id, {"HDEL", redis_keys::orderRecords(o.sale_id), o.id});
+  if (!deleted.ok()) {
+    spdlog::warn("orders: record of order {} not deleted from Redis: {}", o.id,
+                 deleted.status().ToString());
+  }
 }
 
 absl::StatusOr<Transition> MysqlOrderRepository::transitionNow(
@@ -189,11 +257,14 @@ absl::StatusOr<Transition> MysqlOrderRepository::transitionNow(
   absl::StatusOr<MysqlPool::Lease> lease = pool_.acquire();
   if (!lease.ok()) return lease.status();
   MysqlConnection& c = **lease;
-  if (*record) {
+  if (*record && (*record)->state != OrderState::kPendingPayment) {
+    absl::Status s = settleRecord(c, **record);
+    if (!s.ok()) return s;
+  } else if (*record) {
     const Order& o = **record;
     absl::StatusOr<uint64_t> ins = insertRow(c, o, o.state, o.cancel_reason, o.updated_at);
     if (!ins.ok()) return ins.status();
-    if (*ins == 0 && o.state == OrderState::kPendingPayment) {
+    if (*ins == 0) {
       // Not inserted: the row exists, or another live order of this shopper
       // holds UNIQUE (sale_id, live_user) and the writer dropped this one.
       absl::StatusOr<std::optional<Order>> row = selectOrder(c, order_id);

@@ -81,6 +81,11 @@ class MysqlOrderRepository final : public OrderRepository {
   // Records `o` (a Redis record the writer dropped as a duplicate) as cancelled,
   // reason kDuplicate, and binds its buyer to the user's live order.
   absl::Status recordDuplicate(MysqlConnection& c, const Order& o, absl::Time at);
+  // Writes the row of a record that is not pending (only a duplicate's
+  // hand-over interrupted before its commit leaves one) and deletes the record.
+  absl::Status settleRecord(MysqlConnection& c, const Order& o);
+  // Deletes the order's Redis record, whose row is in the database. Best effort.
+  void deleteRecord(const Order& o);
   // The order's record in Redis (redis_keys::orderRecords); nullopt if there is none.
   absl::StatusOr<std::optional<Order>> readRecord(std::string_view sale, const std::string& id);
   void refreshLoop();

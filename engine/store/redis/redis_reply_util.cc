@@ -42,7 +42,10 @@ absl::StatusOr<Order> parseOrderRecord(std::string_view sale, std::string_view i
     }
     record.remove_prefix(space + 1);
   }
-  if (v[0] < 0 || v[0] > 2 || v[1] < 0 || v[1] > 2 || record.empty()) return malformed();
+  if (v[0] < 0 || v[0] > static_cast<int64_t>(OrderState::kCancelled) || v[1] < 0 ||
+      v[1] > static_cast<int64_t>(CancelReason::kDuplicate) || record.empty()) {
+    return malformed();
+  }
   Order o;
   o.id = std::string(id);
   o.sale_id = std::string(sale);

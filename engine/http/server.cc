@@ -278,9 +278,10 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
 
  private:
   void parseBuffered();
-  // Asks for more bytes. Asio only tries the socket at once when it may have
-  // data (an event arrived since it was last drained); otherwise it waits
-  // for readability: no recv that is bound to fail right after an answer.
+  // Asks for more bytes. Asio (Boost 1.74) tries the socket at once, so right
+  // after an answer this costs one recv that fails with EAGAIN before the wait
+  // for readability (nginx skips it: its read was short). Waiting without
+  // that try (async_wait) would cost an epoll_ctl instead, so it stays.
   void readMore();
   void onRead(const error_code& ec, size_t n);
   void onRequest();

@@ -31,6 +31,27 @@ class MysqlOrderRepositoryTest : public MysqlTest {
   int64_t rows(const std::string& where = "1") const {
     return sqlCount("SELECT COUNT(*) FROM orders WHERE " + where);
   }
+  // A world with sale "drop" of kStock units where alice's order `first` lands
+  // in the database; then Redis loses what a crash loses of it (her dedup key
+  // and its unit), she orders again (`second`, a 201) and the writer drops
+  // that one: UNIQUE (sale_id, live_user).
+  static constexpr int kStock = 5;
+  std::unique_ptr<MysqlWorld> orderTwiceAcrossARedisLoss(OrderReply& first, OrderReply& second) {
+    auto w = world({MysqlWorld::spec("drop", kStock)});
+    orderTwice(*w, first, second);
+    return w;
+  }
+  void orderTwice(MysqlWorld& w, OrderReply& first, OrderReply& second) {
+    w.writer->start();
+    first = w.order("drop", "alice");
+    ASSERT_EQ(first.outcome, Outcome::kCreated);
+    ASSERT_TRUE(eventually([&] { return rows("user_id = 'alice'") == 1; }));
+    ASSERT_EQ(redisInt({"HDEL", redis_keys::buyers("drop"), "alice"}), 1);
+    ASSERT_EQ(redisInt({"INCRBY", redis_keys::stock("drop"), "1"}), kStock);
+    second = w.order("drop", "alice");
+    ASSERT_EQ(second.outcome, Outcome::kCreated);
+    ASSERT_TRUE(eventually([&] { return w.writer->duplicatesDropped() == 1; }));
+  }
 };
 
 TEST_F(MysqlOrderRepositoryTest, GetFindsAnOrderInTheStreamAndInTheDatabase) {
@@ -193,18 +214,9 @@ TEST_F(MysqlOrderRepositoryTest, AShopperWhoseOrderWasCancelledMayOrderAgain) {
 // first order's unit that Redis lost, and comes back when that order is
 // cancelled (the buyer is bound to it again).
 TEST_F(MysqlOrderRepositoryTest, AnOrderTheDatabaseRefusedAsADuplicateEndsCancelled) {
-  constexpr int kStock = 5;
-  auto w = world({MysqlWorld::spec("drop", kStock)});
-  w->writer->start();
-  OrderReply first = w->order("drop", "alice");
-  ASSERT_EQ(first.outcome, Outcome::kCreated);
-  ASSERT_TRUE(eventually([&] { return rows("user_id = 'alice'") == 1; }));
-  // What a Redis crash loses of that order: its dedup key and its unit.
-  ASSERT_EQ(redisInt({"HDEL", redis_keys::buyers("drop"), "alice"}), 1);
-  ASSERT_EQ(redisInt({"INCRBY", redis_keys::stock("drop"), "1"}), kStock);
-  OrderReply second = w->order("drop", "alice");
-  ASSERT_EQ(second.outcome, Outcome::kCreated);
-  ASSERT_TRUE(eventually([&] { return w->writer->duplicatesDropped() == 1; }));
+  OrderReply first, second;
+  std::unique_ptr<MysqlWorld> w;
+  ASSERT_NO_FATAL_FAILURE(w = orderTwiceAcrossARedisLoss(first, second));
   EXPECT_EQ(rows(), 1);
   EXPECT_EQ(w->stockLeft("drop"), kStock - 1);
 
@@ -245,17 +257,9 @@ TEST_F(MysqlOrderRepositoryTest, AnOrderTheDatabaseRefusedAsADuplicateEndsCancel
 // meanwhile: the retry still ends the duplicate cancelled, and the unit the
 // live order's cancel returned is the only one that came back.
 TEST_F(MysqlOrderRepositoryTest, AnInterruptedHandOverStillEndsTheDuplicateCancelled) {
-  constexpr int kStock = 5;
-  auto w = world({MysqlWorld::spec("drop", kStock)});
-  w->writer->start();
-  OrderReply first = w->order("drop", "alice");
-  ASSERT_EQ(first.outcome, Outcome::kCreated);
-  ASSERT_TRUE(eventually([&] { return rows("user_id = 'alice'") == 1; }));
-  ASSERT_EQ(redisInt({"HDEL", redis_keys::buyers("drop"), "alice"}), 1);
-  ASSERT_EQ(redisInt({"INCRBY", redis_keys::stock("drop"), "1"}), kStock);
-  OrderReply second = w->order("drop", "alice");
-  ASSERT_EQ(second.outcome, Outcome::kCreated);
-  ASSERT_TRUE(eventually([&] { return w->writer->duplicatesDropped() == 1; }));
+  OrderReply first, second;
+  std::unique_ptr<MysqlWorld> w;
+  ASSERT_NO_FATAL_FAILURE(w = orderTwiceAcrossARedisLoss(first, second));
 
   // The hand-over's Redis step, as MysqlOrderRepository runs it.
   absl::StatusOr<std::string> raw =
@@ -297,17 +301,9 @@ TEST_F(MysqlOrderRepositoryTest, AnInterruptedHandOverStillEndsTheDuplicateCance
 // and can be paid (the live order's cancel returned nothing: Redis had lost
 // its unit).
 TEST_F(MysqlOrderRepositoryTest, ADroppedDuplicateOutlivingTheLiveOrderBecomesTheOrder) {
-  constexpr int kStock = 5;
-  auto w = world({MysqlWorld::spec("drop", kStock)});
-  w->writer->start();
-  OrderReply first = w->order("drop", "alice");
-  ASSERT_EQ(first.outcome, Outcome::kCreated);
-  ASSERT_TRUE(eventually([&] { return rows("user_id = 'alice'") == 1; }));
-  ASSERT_EQ(redisInt({"HDEL", redis_keys::buyers("drop"), "alice"}), 1);
-  ASSERT_EQ(redisInt({"INCRBY", redis_keys::stock("drop"), "1"}), kStock);
-  OrderReply second = w->order("drop", "alice");
-  ASSERT_EQ(second.outcome, Outcome::kCreated);
-  ASSERT_TRUE(eventually([&] { return w->writer->duplicatesDropped() == 1; }));
+  OrderReply first, second;
+  std::unique_ptr<MysqlWorld> w;
+  ASSERT_NO_FATAL_FAILURE(w = orderTwiceAcrossARedisLoss(first, second));
 
   ASSERT_EQ(w->cancel(first.order.id, "alice").outcome, Outcome::kOk);
   EXPECT_EQ(w->stockLeft("drop"), kStock - 1);  // the duplicate's unit stays taken

@@ -35,6 +35,16 @@ std::string_view cancelReasonName(CancelReason r) {
   return "";
 }
 
+std::optional<OrderState> orderStateFromInt(int64_t v) {
+  if (v < 0 || v > static_cast<int64_t>(OrderState::kCancelled)) return std::nullopt;
+  return static_cast<OrderState>(v);
+}
+
+std::optional<CancelReason> cancelReasonFromInt(int64_t v) {
+  if (v < 0 || v > static_cast<int64_t>(CancelReason::kDuplicate)) return std::nullopt;
+  return static_cast<CancelReason>(v);
+}
+
 OrderIdGenerator::OrderIdGenerator(uint64_t node_seed)
     : node_(base36(node_seed & 0xFFFFFFFFFFFFull)) {}
 

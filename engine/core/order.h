@@ -22,6 +22,11 @@ std::string_view orderStateName(OrderState s);
 enum class CancelReason : uint8_t { kNone, kShopper, kExpired, kDuplicate };
 std::string_view cancelReasonName(CancelReason r);
 
+// The stored number of a state or reason (a database column, a Redis record)
+// back to the enum; nullopt when out of range.
+std::optional<OrderState> orderStateFromInt(int64_t v);
+std::optional<CancelReason> cancelReasonFromInt(int64_t v);
+
 struct Order {
   std::string id;
   std::string sale_id;

@@ -19,28 +19,20 @@ constexpr std::string_view kColumns =
 
 absl::Status unknownOrder() { return absl::NotFoundError("unknown order"); }
 
-bool stateFrom(int64_t v, OrderState& out) {
-  if (v < 0 || v > static_cast<int64_t>(OrderState::kCancelled)) return false;
-  out = static_cast<OrderState>(v);
-  return true;
-}
-
-bool reasonFrom(int64_t v, CancelReason& out) {
-  if (v < 0 || v > static_cast<int64_t>(CancelReason::kDuplicate)) return false;
-  out = static_cast<CancelReason>(v);
-  return true;
-}
-
 absl::StatusOr<Order> orderFromRow(const MysqlConnection::Row& row) {
   Order o;
   int64_t state = 0, reason = 0, created = 0, pay_before = 0, updated = 0;
   if (row.size() != 8 || !row[0] || !row[1] || !row[2] || !row[3] || !row[4] || !row[5] ||
       !row[6] || !row[7] || !absl::SimpleAtoi(*row[3], &state) ||
       !absl::SimpleAtoi(*row[4], &reason) || !absl::SimpleAtoi(*row[5], &created) ||
-      !absl::SimpleAtoi(*row[6], &pay_before) || !absl::SimpleAtoi(*row[7], &updated) ||
-      !stateFrom(state, o.state) || !reasonFrom(reason, o.cancel_reason)) {
+      !absl::SimpleAtoi(*row[6], &pay_before) || !absl::SimpleAtoi(*row[7], &updated)) {
     return absl::InternalError("mysql: malformed orders row");
   }
+  const std::optional<OrderState> s = orderStateFromInt(state);
+  const std::optional<CancelReason> r = cancelReasonFromInt(reason);
+  if (!s || !r) return absl::InternalError("mysql: malformed orders row");
+  o.state = *s;
+  o.cancel_reason = *r;
   o.id = *row[0];
   o.sale_id = *row[1];
   o.user_id = *row[2];
@@ -260,7 +252,7 @@ absl::StatusOr<Transition> MysqlOrderRepository::transitionNow(
   if (*record && (*record)->state != OrderState::kPendingPayment) {
     absl::Status s = settleRecord(c, **record);
     if (!s.ok()) return s;
-  } else if (*record) {
+  } else if (*record) {  // pending: the writer may not have inserted it yet
     const Order& o = **record;
     absl::StatusOr<uint64_t> ins = insertRow(c, o, o.state, o.cancel_reason, o.updated_at);
     if (!ins.ok()) return ins.status();

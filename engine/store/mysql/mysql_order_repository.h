@@ -41,11 +41,12 @@ struct MysqlOrderRepositoryOptions {
 // one row (only_before is checked before the UPDATE: `at` is the caller's
 // constant), then reads the row back. Racing transitions of one order apply
 // exactly once: InnoDB serializes the UPDATEs on the row. The Redis record's
-// state is never changed (the row is the truth once it exists). A record the
-// database refuses because another live order of its shopper holds
-// UNIQUE (sale_id, live_user) (the writer dropped it) gets its row as
-// cancelled, reason kDuplicate, at its first transition: that transition is
-// then not applied, so no unit is returned (docs/durability.md).
+// state is not changed (the row is the truth once it exists), with one
+// exception: a record the database refuses because another live order of its
+// shopper holds UNIQUE (sale_id, live_user) (the writer dropped it) is handed
+// over at its first transition: rewritten as cancelled, reason kDuplicate, and
+// given its row so; that transition is then not applied, so no unit is
+// returned (docs/durability.md).
 //
 // counts(): cached, re-read by a background thread every counts_refresh with
 // `SELECT state, COUNT(*) FROM orders GROUP BY state`; orders still only in
@@ -79,7 +80,8 @@ class MysqlOrderRepository final : public OrderRepository {
                                            OrderState to, CancelReason reason, absl::Time at,
                                            std::optional<absl::Time> only_before);
   // Records `o` (a Redis record the writer dropped as a duplicate) as cancelled,
-  // reason kDuplicate, and binds its buyer to the user's live order.
+  // reason kDuplicate, and binds its buyer to the user's live order; if that
+  // order went before, inserts `o` as it is (it is the user's order now).
   absl::Status recordDuplicate(MysqlConnection& c, const Order& o, absl::Time at);
   // Writes the row of a record that is not pending (only a duplicate's
   // hand-over interrupted before its commit leaves one) and deletes the record.

@@ -42,16 +42,15 @@ absl::StatusOr<Order> parseOrderRecord(std::string_view sale, std::string_view i
     }
     record.remove_prefix(space + 1);
   }
-  if (v[0] < 0 || v[0] > static_cast<int64_t>(OrderState::kCancelled) || v[1] < 0 ||
-      v[1] > static_cast<int64_t>(CancelReason::kDuplicate) || record.empty()) {
-    return malformed();
-  }
+  const std::optional<OrderState> state = orderStateFromInt(v[0]);
+  const std::optional<CancelReason> reason = cancelReasonFromInt(v[1]);
+  if (!state || !reason || record.empty()) return malformed();
   Order o;
   o.id = std::string(id);
   o.sale_id = std::string(sale);
   o.user_id = std::string(record);
-  o.state = static_cast<OrderState>(v[0]);
-  o.cancel_reason = static_cast<CancelReason>(v[1]);
+  o.state = *state;
+  o.cancel_reason = *reason;
   o.created_at = fromRedisMicros(v[2]);
   o.pay_before = fromRedisMicros(v[3]);
   o.updated_at = fromRedisMicros(v[4]);

@@ -45,12 +45,12 @@ void SaleBroadcast::publish(std::string_view kind, std::string_view sale_id) {
 void SaleBroadcast::apply(std::string_view payload) {
   std::vector<absl::string_view> parts = absl::StrSplit(av(payload), absl::MaxSplits(' ', 2));
   if (parts.size() != 3 || parts[1] == av(node_)) return;
-  Sale* sale = catalog_.find(std::string_view(parts[2].data(), parts[2].size()));
+  const Sale* sale = catalog_.find(std::string_view(parts[2].data(), parts[2].size()));
   if (sale == nullptr) return;
   if (parts[0] == "soldout") {
-    sale->sold_out.set();
+    sale->runtime->sold_out.set();
   } else if (parts[0] == "restock") {
-    sale->sold_out.clear();
+    sale->runtime->sold_out.clear();
   } else {
     return;
   }
@@ -59,14 +59,14 @@ void SaleBroadcast::apply(std::string_view payload) {
 
 void SaleBroadcast::refresh() {
   for (const auto& sale : catalog_.all()) {
-    if (!sale->sold_out.isSet()) continue;
-    Sale* s = sale.get();
+    SaleRuntime* s = sale->runtime;  // lives as long as the catalog
+    if (!s->sold_out.isSet()) continue;
     const uint64_t epoch = s->sold_out.epoch();
-    store_.stockLeft(s->spec.id, [s, epoch](absl::StatusOr<int64_t> left) {
+    store_.stockLeft(s->id, [s, epoch](absl::StatusOr<int64_t> left) {
       // Only the flag this read was about: a newer clear/set stands.
       if (left.ok() && *left > 0 && s->sold_out.epoch() == epoch) {
         if (s->sold_out.clear()) {
-          spdlog::info("sale {}: {} unit(s) back in stock, reopened", s->spec.id, *left);
+          spdlog::info("sale {}: {} unit(s) back in stock, reopened", s->id, *left);
         }
       }
     });

@@ -2,7 +2,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -21,6 +23,19 @@ struct OrderCounts {
 struct Transition {
   Order order;           // the order as it is after the call
   bool applied = false;  // true iff this call changed the state
+};
+
+// Which orders to list, a page at a time.
+struct OrderQuery {
+  std::string sale_id;  // required
+  std::string user_id;  // empty: every shopper of the sale
+  size_t limit = 100;   // at most this many per page (>= 1)
+  std::string page;     // empty: the first page; else a previous OrderPage::next
+};
+
+struct OrderPage {
+  std::vector<Order> orders;
+  std::string next;  // empty: this was the last page
 };
 
 // Where orders live once created. Orders are inserted by the SaleStore's atomic
@@ -42,6 +57,11 @@ class OrderRepository {
 
   // Orders per state, for /metrics. May be approximate under concurrent change.
   virtual OrderCounts counts() const = 0;
+
+  // One page of a sale's orders (an admin listing, not the request path). The page token is
+  // the store's own (opaque to callers); an order created or changed while the pages are read
+  // may or may not appear. InvalidArgument for a malformed token.
+  virtual void list(const OrderQuery& query, Callback<absl::StatusOr<OrderPage>> done) = 0;
 };
 
 }  // namespace seckill

@@ -2,15 +2,18 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/status/statusor.h"
-#include "engine/core/strings.h"
 #include "engine/core/sale.h"
+#include "engine/core/snapshot_cell.h"
+#include "engine/core/strings.h"
 
 namespace seckill {
 
@@ -64,6 +67,8 @@ class CounterGate {
   }
   // A cancelled order's unit is back.
   void giveBack() { update(1, 0); }
+  // The sale's total stock moved by `delta` (an operator's adjustment).
+  void adjust(int64_t delta) { update(delta, 0); }
 
   int64_t permits() const { return permitsOf(word_.load(std::memory_order_relaxed)); }
   int64_t holders() const { return holdersOf(word_.load(std::memory_order_relaxed)); }
@@ -119,28 +124,63 @@ class SoldOutFlag {
   std::atomic<uint64_t> word_{0};  // epoch << 1 | set
 };
 
-// A served sale: its spec and the core's per-sale runtime state.
-struct Sale {
-  SaleSpec spec;
-  std::unique_ptr<CounterGate> gate;  // only for kCounterGate
+// The core's runtime state of one sale id. Created with the sale and kept for as long as the
+// catalog lives (a sale is never removed, only closed), so a SaleRuntime* captured by an
+// asynchronous completion stays valid whatever happens to the spec meanwhile.
+struct SaleRuntime {
+  explicit SaleRuntime(std::string sale_id) : id(std::move(sale_id)) {}
+  const std::string id;
+  std::unique_ptr<CounterGate> gate;  // only for kCounterGate; set at creation
   SoldOutFlag sold_out;
 };
 
-// The sales the engine serves. Built once before serving and immutable after,
-// so lookups take no lock.
+// A sale as served now: one immutable version of its spec and its runtime state.
+struct Sale {
+  SaleSpec spec;
+  SaleRuntime* runtime = nullptr;
+};
+
+// The sales the engine serves, changeable under live traffic: sales are added and their specs
+// replaced (stock, window) by the admin API or by another node's change, while request threads
+// read without a lock. The catalog is an immutable snapshot (SnapshotCell) swapped whole on each
+// change; a reader sees the old catalog or the new one.
+//
+// Thread-safety: every method is thread-safe; writers are serialized by a mutex.
 class SaleCatalog {
  public:
   // Fails (naming the sale) on an invalid spec or a duplicate id.
   static absl::StatusOr<std::unique_ptr<SaleCatalog>> create(std::vector<SaleSpec> specs);
+  SaleCatalog(const SaleCatalog&) = delete;
+  SaleCatalog& operator=(const SaleCatalog&) = delete;
 
-  // nullptr when unknown.
-  Sale* find(std::string_view id) const;
-  const std::vector<std::unique_ptr<Sale>>& all() const { return sales_; }
+  // The sale, or nullptr. The pointer stays valid until this thread's next read of a
+  // SaleCatalog (find, findShared); keep its `runtime` (always valid) for later.
+  const Sale* find(std::string_view id) const;
+  // The sale, or nullptr, kept alive by the pointer: for answers formed later.
+  std::shared_ptr<const Sale> findShared(std::string_view id) const;
+  // Every sale, in the order added.
+  std::vector<std::shared_ptr<const Sale>> all() const;
+  size_t size() const;
+
+  // Adds a sale. InvalidArgument for an invalid spec, AlreadyExists for a known id.
+  absl::StatusOr<std::shared_ptr<const Sale>> add(SaleSpec spec);
+  // Replaces the spec of a known sale (NotFound otherwise). The strategy cannot change
+  // (FailedPrecondition). A counter gate follows a change of `stock` by its difference.
+  absl::StatusOr<std::shared_ptr<const Sale>> update(SaleSpec spec);
 
  private:
-  SaleCatalog() = default;
-  std::vector<std::unique_ptr<Sale>> sales_;
-  absl::flat_hash_map<std::string, Sale*> by_id_;
+  struct Table {
+    std::vector<std::shared_ptr<const Sale>> sales;
+    // std::map: Debian's abseil trips UBSan on lookups in an empty flat_hash_map.
+    std::map<std::string, std::shared_ptr<const Sale>, std::less<>> by_id;
+  };
+  SaleCatalog();
+  // Publishes `sales` as the new table. Requires mu_.
+  void publish(std::vector<std::shared_ptr<const Sale>> sales) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::vector<std::unique_ptr<SaleRuntime>> runtimes_ ABSL_GUARDED_BY(mu_);
+  SnapshotCell<Table> cell_;
 };
 
 }  // namespace seckill

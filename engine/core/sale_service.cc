@@ -45,27 +45,26 @@ absl::Status SaleService::registerSales() {
 }
 
 void SaleService::describe(std::string_view sale_id, Callback<SaleReply> done) {
-  Sale* sale = catalog_.find(sale_id);
+  std::shared_ptr<const Sale> sale = catalog_.findShared(sale_id);
   if (sale == nullptr) {
     std::move(done)(SaleReply{.outcome = Outcome::kUnknownSale});
     return;
   }
-  store_.stockLeft(sale_id, [this, sale, done = std::move(done)](
+  store_.stockLeft(sale_id, [this, sale = std::move(sale), done = std::move(done)](
                                 absl::StatusOr<int64_t> left) mutable {
     if (!left.ok()) {
       std::move(done)(SaleReply{.outcome = Outcome::kUnavailable});
       return;
     }
-    std::move(done)(SaleReply{.outcome = Outcome::kOk,
-                              .sale = &sale->spec,
-                              .stock_left = *left,
-                              .state = saleStateAt(sale->spec, clock_.now(), *left)});
+    const SaleState state = saleStateAt(sale->spec, clock_.now(), *left);
+    std::move(done)(SaleReply{
+        .outcome = Outcome::kOk, .sale = std::move(sale), .stock_left = *left, .state = state});
   });
 }
 
 void SaleService::issueToken(std::string_view sale_id, std::string_view user_id,
                              Callback<TokenReply> done) {
-  Sale* sale = catalog_.find(sale_id);
+  const Sale* sale = catalog_.find(sale_id);
   if (sale == nullptr) {
     std::move(done)(TokenReply{.outcome = Outcome::kUnknownSale});
     return;
@@ -76,7 +75,7 @@ void SaleService::issueToken(std::string_view sale_id, std::string_view user_id,
     return;
   }
   // A token for a sold-out sale could only ever buy "sold out".
-  if (sale->sold_out.isSet()) {
+  if (sale->runtime->sold_out.isSet()) {
     std::move(done)(TokenReply{.outcome = Outcome::kSoldOut});
     return;
   }
@@ -94,12 +93,13 @@ void SaleService::issueToken(std::string_view sale_id, std::string_view user_id,
 
 void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
                              std::string_view token, Callback<OrderReply> done) {
-  Sale* sale = catalog_.find(sale_id);
+  const Sale* sale = catalog_.find(sale_id);
   if (sale == nullptr) {
     std::move(done)(OrderReply{.outcome = Outcome::kUnknownSale});
     return;
   }
   const SaleSpec& spec = sale->spec;
+  SaleRuntime* rt = sale->runtime;  // outlives the catalog snapshot `sale` comes from
   absl::Time now = clock_.now();
   bool open = windowOpen(spec, now);
   if (!open && token.empty()) {
@@ -113,15 +113,15 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
   using Entry = CounterGate::Entry;
   Entry entry = Entry::kClosed;  // kClosed here: no gate, or the gate was not entered
   bool gate_closed = false;      // sold out here: the store may only replay a token
-  if (open && sale->sold_out.isSet()) {
+  if (open && rt->sold_out.isSet()) {
     if (token.empty()) {
       std::move(done)(OrderReply{.outcome = Outcome::kSoldOut});
       return;
     }
     gate_closed = true;
   }
-  if (open && !gate_closed && sale->gate) {
-    entry = sale->gate->enter();
+  if (open && !gate_closed && rt->gate) {
+    entry = rt->gate->enter();
     if (entry == Entry::kClosed) {
       if (token.empty()) {
         std::move(done)(OrderReply{.outcome = Outcome::kSoldOut});
@@ -134,7 +134,7 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
 
   CallGuard* guard = store_guard_;
   if (guard != nullptr && !guard->allow(now)) {
-    if (gated) sale->gate->finish(entry, /*created=*/false);
+    if (gated) rt->gate->finish(entry, /*created=*/false);
     std::move(done)(
         OrderReply{.outcome = Outcome::kCircuitOpen, .retry_after = guard->retryAfter(now)});
     return;
@@ -154,28 +154,29 @@ void SaleService::placeOrder(std::string_view sale_id, std::string_view user_id,
   attempt.dedup_ttl = spec.dedup_ttl;
   // Read before the store call: a unit returned meanwhile must win over this
   // attempt's "sold out".
-  const uint64_t epoch = sale->sold_out.epoch();
+  const uint64_t epoch = rt->sold_out.epoch();
 
   store_.attemptOrder(
       std::move(attempt), now,
-      [this, sale, gated, entry, gate_closed, guard, now, epoch, done = std::move(done)](
+      [this, rt, gated, entry, gate_closed, guard, now, epoch, done = std::move(done)](
           absl::StatusOr<AttemptResult> result) mutable {
         if (guard != nullptr) {
           absl::Time end = clock_.now();
           guard->record(end, result.ok(), end - now);
         }
         if (!result.ok()) {
-          if (gated) sale->gate->finish(entry, /*created=*/false);
+          if (gated) rt->gate->finish(entry, /*created=*/false);
           std::move(done)(OrderReply{.outcome = Outcome::kUnavailable});
           return;
         }
         bool took_unit = result->outcome == AttemptOutcome::kCreated && !result->replayed;
-        if (gated) sale->gate->finish(entry, took_unit);
+        if (gated) rt->gate->finish(entry, took_unit);
+        if (took_unit) created_.add();
         Outcome outcome = fromAttempt(result->outcome);
         if (gate_closed && outcome == Outcome::kSaleNotOpen) outcome = Outcome::kSoldOut;
         if (result->outcome == AttemptOutcome::kSoldOut && !result->replayed &&
-            sale->sold_out.setIfUnchanged(epoch) && events_ != nullptr) {
-          events_->soldOut(sale->spec.id);
+            rt->sold_out.setIfUnchanged(epoch) && events_ != nullptr) {
+          events_->soldOut(rt->id);
         }
         std::move(done)(OrderReply{
             .outcome = outcome, .order = std::move(result->order), .replayed = result->replayed});
@@ -223,6 +224,7 @@ void OrderLifecycle::pay(std::string_view order_id, std::string_view user_id,
             return;
           }
           if (t->applied) {
+            paid_.add();
             std::move(done)(OrderReply{.outcome = Outcome::kOk, .order = std::move(t->order)});
             return;
           }
@@ -364,11 +366,12 @@ void OrderLifecycle::cancelPending(Order order, CancelReason reason,
   std::string id = order.id;
   orders_.transition(
       id, OrderState::kPendingPayment, OrderState::kCancelled, reason, clock_.now(), std::nullopt,
-      [this, done = std::move(done)](absl::StatusOr<Transition> t) mutable {
+      [this, reason, done = std::move(done)](absl::StatusOr<Transition> t) mutable {
         if (!t.ok() || !t->applied) {
           std::move(done)(std::move(t));
           return;
         }
+        (reason == CancelReason::kExpired ? cancelled_expired_ : cancelled_shopper_).add();
         // Only the call whose transition applied returns the unit.
         std::string sale_id = t->order.sale_id;
         std::string user_id = t->order.user_id;
@@ -405,10 +408,10 @@ void OrderLifecycle::recordOrderCall(absl::Time start, const absl::Status& statu
 }
 
 void OrderLifecycle::unitReturned(std::string_view sale_id) {
-  Sale* sale = catalog_.find(sale_id);
+  const Sale* sale = catalog_.find(sale_id);
   if (sale == nullptr) return;
-  if (sale->gate) sale->gate->giveBack();
-  sale->sold_out.clear();
+  if (sale->runtime->gate) sale->runtime->gate->giveBack();
+  sale->runtime->sold_out.clear();
   if (events_ != nullptr) events_->restocked(sale_id);
 }
 

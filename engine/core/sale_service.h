@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -15,12 +16,13 @@
 #include "engine/core/sale_catalog.h"
 #include "engine/core/sale_events.h"
 #include "engine/core/sale_store.h"
+#include "engine/core/stats.h"
 
 namespace seckill {
 
 struct SaleReply {
-  Outcome outcome = Outcome::kOk;  // kOk, kUnknownSale, kUnavailable
-  const SaleSpec* sale = nullptr;  // set for kOk; lives as long as the catalog
+  Outcome outcome = Outcome::kOk;    // kOk, kUnknownSale, kUnavailable
+  std::shared_ptr<const Sale> sale;  // set for kOk: the spec as served when asked
   int64_t stock_left = 0;
   SaleState state = SaleState::kOpen;
 };
@@ -62,6 +64,9 @@ class SaleService {
   void placeOrder(std::string_view sale_id, std::string_view user_id, std::string_view token,
                   Callback<OrderReply> done);
 
+  // Orders this node created (replays not counted), since it started.
+  uint64_t ordersCreated() const { return created_.value(); }
+
  private:
   const Clock& clock_;
   const SaleCatalog& catalog_;
@@ -69,6 +74,7 @@ class SaleService {
   OrderIdGenerator& ids_;
   CallGuard* store_guard_;
   SaleEvents* events_ = nullptr;
+  ShardedCounter created_;
 };
 
 // What happens to an order after it exists: pay, cancel (by its shopper or on
@@ -101,6 +107,14 @@ class OrderLifecycle {
   // Where restock news goes (other nodes); optional, set before serving.
   void setEvents(SaleEvents* events) { events_ = events; }
 
+  // Transitions this node applied since it started: payments, and cancels by reason.
+  uint64_t ordersPaid() const { return paid_.value(); }
+  uint64_t ordersCancelled(CancelReason reason) const {
+    return reason == CancelReason::kShopper   ? cancelled_shopper_.value()
+           : reason == CancelReason::kExpired ? cancelled_expired_.value()
+                                              : 0;
+  }
+
  private:
   // pending -> cancelled; on success returns the unit (and the gate permit).
   void cancelPending(Order order, CancelReason reason, Callback<absl::StatusOr<Transition>> done);
@@ -120,6 +134,9 @@ class OrderLifecycle {
   OrderRepository& orders_;
   CallGuard* orders_guard_;
   SaleEvents* events_ = nullptr;
+  ShardedCounter paid_;
+  ShardedCounter cancelled_shopper_;
+  ShardedCounter cancelled_expired_;
 };
 
 }  // namespace seckill

@@ -45,6 +45,19 @@ struct AttemptResult {
   bool replayed = false;
 };
 
+// A sale's stock as the store holds it.
+struct StockLevel {
+  int64_t total = 0;  // units the sale started with, plus adjustments
+  int64_t left = 0;   // units not taken by an order
+};
+
+// An operator's change of a sale's total stock.
+struct StockChange {
+  enum class Kind { kSetTotal, kDelta };
+  Kind kind = Kind::kSetTotal;
+  int64_t value = 0;
+};
+
 // The stock, dedup and token side of a sale, where each order attempt is ONE
 // atomic step: check the token, take the (user, sale) dedup key with its expiry,
 // take a unit, record the order and queue its delayed cancel. No caller can
@@ -58,8 +71,19 @@ class SaleStore {
  public:
   virtual ~SaleStore() = default;
 
-  // Registers a sale and its initial stock. Called before serving; not async.
+  // Registers a sale and its initial stock (sale.stock). Safe while serving (a sale created
+  // through the admin API); blocking, so never on a request or store thread. A store shared by
+  // several nodes keeps a sale it already holds as it is (stock, units taken).
   virtual absl::Status addSale(const SaleSpec& sale) = 0;
+
+  // Sets the sale's total stock (or moves it by a delta), moving the units left by the same
+  // amount, in one atomic step. FailedPrecondition (nothing changed) when the new total would
+  // be below the units already taken (total - left: pending and paid orders); NotFound for an
+  // unknown sale. Answers the stock after the change.
+  virtual void adjustStock(std::string_view sale_id, StockChange change,
+                           Callback<absl::StatusOr<StockLevel>> done) = 0;
+  // The sale's total and units left as the store holds them.
+  virtual void stockLevel(std::string_view sale_id, Callback<absl::StatusOr<StockLevel>> done) = 0;
 
   // Mints a one-time submission token bound to (user, sale), valid until `expires`.
   virtual void issueToken(std::string_view sale_id, std::string_view user_id,

@@ -96,7 +96,7 @@ TEST(CallGuardTest, CounterGatePermitComesBackWhenTheBreakerDenies) {
   GuardedWorld w(StockStrategy::kCounterGate);
   w.stock_guard.open = true;
   for (int i = 0; i < 10; ++i) EXPECT_EQ(w.order("u" + std::to_string(i)).outcome, Outcome::kCircuitOpen);
-  EXPECT_EQ(w.catalog->find("drop")->gate->permits(), 5);
+  EXPECT_EQ(w.catalog->find("drop")->runtime->gate->permits(), 5);
 }
 
 TEST(CallGuardTest, OpenOrderBreakerGuardsPayCancelAndGet) {

@@ -130,7 +130,7 @@ TEST_F(SoldOutTest, AReturnedUnitReopensTheSale) {
   ASSERT_EQ(order("u3").outcome, Outcome::kSoldOut);
   ASSERT_EQ(cancel(a.order).outcome, Outcome::kOk);
   EXPECT_EQ(events.events.back(), "restock s1");
-  EXPECT_FALSE(catalog->find("s1")->sold_out.isSet());
+  EXPECT_FALSE(catalog->find("s1")->runtime->sold_out.isSet());
   EXPECT_EQ(order("u4").outcome, Outcome::kCreated);
   EXPECT_EQ(order("u5").outcome, Outcome::kSoldOut);
 }
@@ -154,7 +154,7 @@ TEST_F(SoldOutTest, ASoldOutAnswerOlderThanAReturnedUnitSetsNothing) {
   ASSERT_TRUE(answered);
   EXPECT_EQ(late.outcome, Outcome::kSoldOut);
   // The stale answer did not close the sale: the returned unit is sellable.
-  EXPECT_FALSE(catalog->find("s1")->sold_out.isSet());
+  EXPECT_FALSE(catalog->find("s1")->runtime->sold_out.isSet());
   EXPECT_EQ(order("u4").outcome, Outcome::kCreated);
 }
 
@@ -173,7 +173,7 @@ TEST_F(SoldOutTest, AReplayedTokenStillGetsItsOriginalAnswerAfterSellOut) {
 }
 
 TEST_F(SoldOutTest, AnotherNodesNewsSetsAndClearsTheFlag) {
-  Sale* sale = catalog->find("s1");
+  SaleRuntime* sale = catalog->find("s1")->runtime;
   sale->sold_out.set();  // what the broadcast listener does on "soldout"
   EXPECT_EQ(order("u1").outcome, Outcome::kSoldOut);
   EXPECT_EQ(store.attempts, 0);

@@ -212,16 +212,16 @@ TEST(CounterGateTest, DropsTrafficBeyondStockBeforeTheStore) {
   EXPECT_EQ(store.attempts.load(), 10) << "sold-out traffic reached the store";
 
   // A duplicate does not keep a permit; a cancel gives one back.
-  EXPECT_EQ((*catalog)->find("drop")->gate->permits(), 0);
+  EXPECT_EQ((*catalog)->find("drop")->runtime->gate->permits(), 0);
   auto cancelled = testing::await<OrderReply>([&](Callback<OrderReply> done) {
     lifecycle.cancel(created[0].id, created[0].user_id, std::move(done));
   });
   ASSERT_EQ(cancelled.outcome, Outcome::kOk);
-  EXPECT_EQ((*catalog)->find("drop")->gate->permits(), 1);
+  EXPECT_EQ((*catalog)->find("drop")->runtime->gate->permits(), 1);
   EXPECT_EQ(order("u1").outcome, Outcome::kDuplicate);
-  EXPECT_EQ((*catalog)->find("drop")->gate->permits(), 1);
+  EXPECT_EQ((*catalog)->find("drop")->runtime->gate->permits(), 1);
   EXPECT_EQ(order("late").outcome, Outcome::kCreated);
-  EXPECT_EQ((*catalog)->find("drop")->gate->permits(), 0);
+  EXPECT_EQ((*catalog)->find("drop")->runtime->gate->permits(), 0);
 }
 
 }  // namespace

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <future>
 #include <utility>
 
 #include "engine/core/callback.h"
@@ -12,10 +11,7 @@ namespace seckill::testing {
 //   OrderReply r = await<OrderReply>([&](auto done) { svc.placeOrder(..., std::move(done)); });
 template <typename T, typename F>
 T await(F&& start) {
-  std::promise<T> promise;
-  std::future<T> future = promise.get_future();
-  std::forward<F>(start)(Callback<T>([&promise](T value) { promise.set_value(std::move(value)); }));
-  return future.get();
+  return awaitCall<T>(std::forward<F>(start));
 }
 
 }  // namespace seckill::testing

@@ -28,6 +28,13 @@ class ForwardingSaleStore : public SaleStore {
   void stockLeft(std::string_view sale, Callback<absl::StatusOr<int64_t>> done) override {
     inner_.stockLeft(sale, std::move(done));
   }
+  void adjustStock(std::string_view sale, StockChange change,
+                   Callback<absl::StatusOr<StockLevel>> done) override {
+    inner_.adjustStock(sale, change, std::move(done));
+  }
+  void stockLevel(std::string_view sale, Callback<absl::StatusOr<StockLevel>> done) override {
+    inner_.stockLevel(sale, std::move(done));
+  }
 
  protected:
   SaleStore& inner_;

@@ -10,7 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
-namespace seckill::ratelimit {
+namespace seckill {
 
 // A unique id per SnapshotCell ever created (never reused, unlike an address).
 uint64_t nextSnapshotCellId();
@@ -105,4 +105,4 @@ class SnapshotCell {
   std::shared_ptr<const T> value_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace seckill::ratelimit
+}  // namespace seckill

@@ -114,7 +114,7 @@ int run(const Args& a) {
   RedisClientOptions wo = ro;  // the writer's own client, as in the engine
   RedisClient writer_redis(wo);
   OrderWriterOptions o;
-  o.sale_ids = sales;
+  o.sale_ids = fixedSaleIds(sales);
   o.consumer = "bench";
   o.batch = a.batch;
   o.workers = a.workers;

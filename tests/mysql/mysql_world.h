@@ -124,9 +124,9 @@ class MysqlWorld : public CoreWorld {
     orders = std::make_unique<MysqlOrderRepository>(*client, pool);
     std::vector<std::string> ids_of_sales;
     for (const SaleSpec& s : specs) ids_of_sales.push_back(s.id);
-    cancels = std::make_unique<RedisDelayQueue>(*client, ids_of_sales);
+    cancels = std::make_unique<RedisDelayQueue>(*client, fixedSaleIds(ids_of_sales));
     assemble(std::move(specs), store, *orders, *cancels);
-    writer_options.sale_ids = ids_of_sales;
+    writer_options.sale_ids = fixedSaleIds(ids_of_sales);
     writer = std::make_unique<OrderWriter>(*writer_client, pool, std::move(writer_options));
   }
 

@@ -592,7 +592,7 @@ TEST_F(RedisStoreTest, DelayQueueRedeliversUnackedMessagesAfterVisibility) {
 TEST_F(RedisStoreTest, AGroupsDelayedCancelIsSplitIntoOneMessagePerOrderWhenDue) {
   RedisClient client(testing::clientOptionsFor(server));
   RedisSaleStore store(client);
-  RedisDelayQueue queue(client, {"drop"});
+  RedisDelayQueue queue(client, fixedSaleIds({"drop"}));
   ASSERT_TRUE(store.addSale(RedisWorld::spec("drop", 10)).ok());
   std::vector<OrderAttempt> attempts = {attemptOf("drop", "u0"), attemptOf("drop", "u1"),
                                         attemptOf("drop", "u2"), attemptOf("drop", "u3")};

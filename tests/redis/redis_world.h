@@ -42,8 +42,8 @@ class RedisWorld : public CoreWorld {
       : server(redis),
         client(std::make_unique<RedisClient>(clientOptionsFor(redis))),
         store(*client),
-        orders(*client, saleIds(specs)),
-        cancels(*client, saleIds(specs)) {
+        orders(*client, fixedSaleIds(saleIds(specs))),
+        cancels(*client, fixedSaleIds(saleIds(specs))) {
     assemble(std::move(specs), store, orders, cancels);
   }
 

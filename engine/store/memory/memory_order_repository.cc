@@ -1,5 +1,9 @@
 #include "engine/store/memory/memory_order_repository.h"
 
+#include <algorithm>
+#include <queue>
+#include <vector>
+
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "engine/core/strings.h"
@@ -65,6 +69,38 @@ OrderCounts MemoryOrderRepository::counts() const {
       .paid = by_state_[1].load(std::memory_order_relaxed),
       .cancelled = by_state_[2].load(std::memory_order_relaxed),
   };
+}
+
+void MemoryOrderRepository::list(const OrderQuery& query,
+                                 Callback<absl::StatusOr<OrderPage>> done) {
+  const size_t limit = std::max<size_t>(query.limit, 1);
+  // The `limit + 1` smallest ids after the page token: a max-heap of that size.
+  auto by_id = [](const Order& a, const Order& b) { return a.id < b.id; };
+  std::priority_queue<Order, std::vector<Order>, decltype(by_id)> best(by_id);
+  for (Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    for (const auto& [id, order] : shard.orders) {
+      if (order.sale_id != query.sale_id) continue;
+      if (!query.user_id.empty() && order.user_id != query.user_id) continue;
+      if (!query.page.empty() && !(id > query.page)) continue;
+      if (best.size() <= limit) {
+        best.push(order);
+      } else if (id < best.top().id) {
+        best.pop();
+        best.push(order);
+      }
+    }
+  }
+  OrderPage page;
+  const bool more = best.size() > limit;
+  if (more) best.pop();
+  page.orders.resize(best.size());
+  for (size_t i = best.size(); i-- > 0;) {
+    page.orders[i] = best.top();
+    best.pop();
+  }
+  if (more) page.next = page.orders.back().id;
+  std::move(done)(std::move(page));
 }
 
 }  // namespace seckill

@@ -27,6 +27,9 @@ class MemoryOrderRepository final : public OrderRepository {
                   absl::Time at, std::optional<absl::Time> only_before,
                   Callback<absl::StatusOr<Transition>> done) override;
   OrderCounts counts() const override;
+  // Pages in order-id order; the page token is the last id of the previous page. Scans every
+  // shard (one lock at a time), so a page costs O(orders); for the admin API only.
+  void list(const OrderQuery& query, Callback<absl::StatusOr<OrderPage>> done) override;
 
  private:
   static constexpr size_t kShards = 64;

@@ -1,5 +1,6 @@
 #include "engine/store/memory/memory_sale_store.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -40,8 +41,10 @@ MemorySaleStore::MemorySaleStore(MemoryOrderRepository& orders, DelayQueue& canc
 
 MemorySaleStore::~MemorySaleStore() { shutdown(); }
 
+MemorySaleStore::SaleSlot::~SaleSlot() = default;
+
 void MemorySaleStore::shutdown() {
-  for (auto& [id, sale] : sales_) {
+  for (SaleSlot* sale : sales_.all()) {
     FifoLane* lane = sale->fifo.get();
     if (lane == nullptr) continue;
     {
@@ -55,12 +58,14 @@ void MemorySaleStore::shutdown() {
 
 absl::Status MemorySaleStore::addSale(const SaleSpec& spec) {
   if (absl::Status s = spec.validate(); !s.ok()) return s;
-  if (sales_.contains(spec.id)) {
+  absl::MutexLock lock(&admin_mu_);
+  if (sales_.find(spec.id) != nullptr) {
     return absl::AlreadyExistsError(absl::StrCat("sale \"", spec.id, "\" already registered"));
   }
   auto slot = std::make_unique<SaleSlot>();
   slot->spec = spec;
   slot->stock.store(spec.stock, std::memory_order_release);
+  slot->total.store(spec.stock, std::memory_order_release);
   if (spec.strategy == StockStrategy::kFifo) {
     slot->fifo = std::make_unique<FifoLane>();
     FifoLane* lane = slot->fifo.get();
@@ -88,13 +93,12 @@ absl::Status MemorySaleStore::addSale(const SaleSpec& spec) {
       }
     });
   }
-  sales_.emplace(spec.id, std::move(slot));
+  sales_.add(spec.id, std::move(slot));  // cannot be taken: checked under admin_mu_
   return absl::OkStatus();
 }
 
 MemorySaleStore::SaleSlot* MemorySaleStore::find(std::string_view sale_id) const {
-  auto it = sales_.find(av(sale_id));
-  return it == sales_.end() ? nullptr : it->second.get();
+  return sales_.find(sale_id);
 }
 
 MemorySaleStore::DedupShard& MemorySaleStore::dedupShard(std::string_view key) {
@@ -312,6 +316,53 @@ void MemorySaleStore::stockLeft(std::string_view sale_id,
   }
   int64_t v = sale->stock.load(std::memory_order_acquire);
   std::move(done)(v < 0 ? int64_t{0} : v);
+}
+
+void MemorySaleStore::stockLevel(std::string_view sale_id,
+                                 Callback<absl::StatusOr<StockLevel>> done) {
+  SaleSlot* sale = find(sale_id);
+  if (sale == nullptr) {
+    std::move(done)(absl::NotFoundError(absl::StrCat("unknown sale ", av(sale_id))));
+    return;
+  }
+  std::move(done)(StockLevel{
+      .total = sale->total.load(std::memory_order_acquire),
+      .left = std::max<int64_t>(sale->stock.load(std::memory_order_acquire), 0)});
+}
+
+void MemorySaleStore::adjustStock(std::string_view sale_id, StockChange change,
+                                  Callback<absl::StatusOr<StockLevel>> done) {
+  SaleSlot* sale = find(sale_id);
+  if (sale == nullptr) {
+    std::move(done)(absl::NotFoundError(absl::StrCat("unknown sale ", av(sale_id))));
+    return;
+  }
+  StockLevel level;
+  {
+    absl::MutexLock lock(&admin_mu_);
+    const int64_t old_total = sale->total.load(std::memory_order_acquire);
+    const int64_t total =
+        change.kind == StockChange::Kind::kDelta ? old_total + change.value : change.value;
+    const int64_t delta = total - old_total;
+    int64_t left = sale->stock.load(std::memory_order_acquire);
+    // A concurrent takeUnit may hold the count one below for an instant; the CAS keeps its
+    // later fetch_add exact, and the check reads the true count.
+    while (true) {
+      const int64_t true_left = std::max<int64_t>(left, 0);
+      if (total < 0 || true_left + delta < 0) {
+        std::move(done)(absl::FailedPreconditionError(absl::StrCat(
+            "stock_total ", total, " is below the ", old_total - true_left,
+            " units already sold (total ", old_total, ", left ", true_left, ")")));
+        return;
+      }
+      if (sale->stock.compare_exchange_weak(left, left + delta, std::memory_order_acq_rel)) {
+        level = StockLevel{.total = total, .left = std::max<int64_t>(left + delta, 0)};
+        break;
+      }
+    }
+    sale->total.store(total, std::memory_order_release);
+  }
+  std::move(done)(level);
 }
 
 size_t MemorySaleStore::tokenCount() const {

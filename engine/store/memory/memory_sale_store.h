@@ -13,8 +13,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
-#include "engine/core/strings.h"
+#include "engine/core/append_only_map.h"
 #include "engine/core/delay_queue.h"
+#include "engine/core/strings.h"
 #include "engine/core/sale_store.h"
 #include "engine/store/memory/memory_order_repository.h"
 
@@ -25,8 +26,8 @@ namespace seckill {
 // cancel to `cancels`. Calls complete inline, except for kFifo sales, whose
 // attempts complete on that sale's consumer thread.
 //
-// Thread-safety: all calls are thread-safe; addSale() must happen before
-// serving (the sale table is read without a lock afterwards).
+// Thread-safety: all calls are thread-safe. The sale table is an AppendOnlyMap: addSale() may
+// run while serving and lookups take no lock.
 class MemorySaleStore final : public SaleStore {
  public:
   struct Options {
@@ -49,6 +50,9 @@ class MemorySaleStore final : public SaleStore {
   void releaseUnit(std::string_view sale_id, std::string_view user_id, std::string_view order_id,
                    Callback<absl::StatusOr<bool>> done) override;
   void stockLeft(std::string_view sale_id, Callback<absl::StatusOr<int64_t>> done) override;
+  void adjustStock(std::string_view sale_id, StockChange change,
+                   Callback<absl::StatusOr<StockLevel>> done) override;
+  void stockLevel(std::string_view sale_id, Callback<absl::StatusOr<StockLevel>> done) override;
 
   // Stops the FIFO consumers; attempts still queued complete with kBusy.
   // Idempotent; the destructor calls it.
@@ -61,8 +65,10 @@ class MemorySaleStore final : public SaleStore {
   struct FifoLane;
   struct SaleSlot {
     SaleSpec spec;
-    std::atomic<int64_t> stock{0};
+    std::atomic<int64_t> stock{0};  // units left (may dip below 0 for an instant: takeUnit)
+    std::atomic<int64_t> total{0};  // written under admin_mu_ only
     std::unique_ptr<FifoLane> fifo;  // kFifo only
+    ~SaleSlot();
   };
 
   // The (user, sale) dedup key. Held by an attempt until `expires`, or by a
@@ -105,7 +111,8 @@ class MemorySaleStore final : public SaleStore {
   MemoryOrderRepository& orders_;
   DelayQueue& cancels_;
   Options options_;
-  absl::flat_hash_map<std::string, std::unique_ptr<SaleSlot>> sales_;
+  absl::Mutex admin_mu_;  // one addSale / adjustStock at a time
+  AppendOnlyMap<SaleSlot> sales_;
   std::array<DedupShard, kShards> dedup_;
   std::array<TokenShard, kShards> tokens_;
 };

@@ -1,5 +1,6 @@
 #include "engine/store/mysql/mysql_order_repository.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -94,6 +95,38 @@ void MysqlOrderRepository::get(std::string_view order_id, Callback<absl::StatusO
       })) {
     std::move (*shared)(absl::UnavailableError("mysql order repository: queue full"));
   }
+}
+
+void MysqlOrderRepository::list(const OrderQuery& query,
+                                Callback<absl::StatusOr<OrderPage>> done) {
+  auto shared = std::make_shared<Callback<absl::StatusOr<OrderPage>>>(std::move(done));
+  if (!tasks_.submit([this, query, shared]() mutable { std::move (*shared)(listNow(query)); })) {
+    std::move (*shared)(absl::UnavailableError("mysql order repository: queue full"));
+  }
+}
+
+absl::StatusOr<OrderPage> MysqlOrderRepository::listNow(const OrderQuery& query) {
+  absl::StatusOr<MysqlPool::Lease> conn = pool_.acquire();
+  if (!conn.ok()) return conn.status();
+  MysqlConnection& c = **conn;
+  const size_t limit = std::max<size_t>(query.limit, 1);
+  std::string sql = absl::StrCat(av(kColumns), "WHERE sale_id = ", c.quote(query.sale_id));
+  if (!query.user_id.empty()) absl::StrAppend(&sql, " AND user_id = ", c.quote(query.user_id));
+  if (!query.page.empty()) absl::StrAppend(&sql, " AND id > ", c.quote(query.page));
+  absl::StrAppend(&sql, " ORDER BY id LIMIT ", limit + 1);
+  absl::StatusOr<std::vector<MysqlConnection::Row>> rows = c.query(sql);
+  if (!rows.ok()) return rows.status();
+  OrderPage page;
+  for (const MysqlConnection::Row& row : *rows) {
+    if (page.orders.size() == limit) {
+      page.next = page.orders.back().id;
+      break;
+    }
+    absl::StatusOr<Order> o = orderFromRow(row);
+    if (!o.ok()) return o.status();
+    page.orders.push_back(*std::move(o));
+  }
+  return page;
 }
 
 void MysqlOrderRepository::transition(std::string_view order_id, OrderState from, OrderState to,

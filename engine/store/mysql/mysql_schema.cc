@@ -34,6 +34,8 @@ const std::vector<std::vector<std::string>>& migrations() {
        " PRIMARY KEY (id),"
        " UNIQUE KEY uk_sale_user (sale_id, live_user)"
        ") ENGINE=InnoDB"},
+      // 2: a shopper's orders in a sale, cancelled ones too (the admin API lists them).
+      {"CREATE INDEX ix_sale_user ON orders (sale_id, user_id)"},
   };
   return *steps;
 }

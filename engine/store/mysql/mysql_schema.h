@@ -6,7 +6,7 @@
 namespace seckill {
 
 // The schema version this code writes and reads.
-inline constexpr int kMysqlSchemaVersion = 1;
+inline constexpr int kMysqlSchemaVersion = 2;
 
 // Creates or migrates the order schema to kMysqlSchemaVersion (tables
 // `schema_version` and `orders`, see docs/mysql.md). Idempotent; two engines

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <future>
+#include <map>
 #include <memory>
 #include <utility>
 
@@ -128,21 +129,23 @@ bool OrderWriter::pause(absl::Duration d) {
 
 void OrderWriter::run(int worker) {
   const std::string consumer = absl::StrCat(options_.consumer, "-", worker);
-  const size_t n = options_.sale_ids.size();
-  std::vector<SaleCursor> cursors(n);
+  std::map<std::string, SaleCursor> cursors;
   absl::Duration backoff = options_.backoff_min;
   size_t round = 0;
   while (!stopping()) {
     bool worked = false;
     bool failed = false;
+    // Asked every round: a sale created at run time is followed from its first order.
+    const std::vector<std::string> sales = options_.sale_ids();
+    const size_t n = sales.size();
     for (size_t k = 0; k < n && !stopping(); ++k) {
       // Workers start at different sales so that they spread over the streams.
-      size_t i = (k + static_cast<size_t>(worker) + round) % n;
-      absl::StatusOr<size_t> handled = pollSale(options_.sale_ids[i], cursors[i], consumer);
+      const std::string& sale = sales[(k + static_cast<size_t>(worker) + round) % n];
+      absl::StatusOr<size_t> handled = pollSale(sale, cursors[sale], consumer);
       if (!handled.ok()) {
         if (!absl::IsCancelled(handled.status())) {
           errors_.fetch_add(1, std::memory_order_relaxed);
-          spdlog::warn("order writer {}: sale {}: {}", consumer, options_.sale_ids[i],
+          spdlog::warn("order writer {}: sale {}: {}", consumer, sale,
                        handled.status().ToString());
           failed = true;
         }
@@ -416,7 +419,7 @@ void OrderWriter::maybeRefreshLag() {
     return;  // another worker is measuring
   }
   int64_t total = 0;
-  for (const std::string& sale : options_.sale_ids) {
+  for (const std::string& sale : options_.sale_ids()) {
     absl::StatusOr<RedisReply> r =
         redis_.commandSync(sale, {"XLEN", redis_keys::orderStream(sale)});
     if (!r.ok() || r->type != RedisReply::Type::kInteger) return;  // keep the last figure

@@ -11,13 +11,14 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "engine/core/sale_ids.h"
 #include "engine/store/mysql/mysql_pool.h"
 #include "engine/store/redis/redis_client.h"
 
 namespace seckill {
 
 struct OrderWriterOptions {
-  std::vector<std::string> sale_ids;  // whose order streams (sk:{S}:orders) are read
+  SaleIdList sale_ids;  // whose order streams (sk:{S}:orders) are read; asked every round
   std::string group = "seckill-writers";
   // This node's name; worker i reads as consumer "<consumer>-<i>". Keep it
   // stable across restarts: a restarted node first re-reads its own pending

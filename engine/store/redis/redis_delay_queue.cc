@@ -22,7 +22,7 @@ std::string RedisDelayQueue::publish(std::string payload, absl::Time due) {
 void RedisDelayQueue::consume(absl::Time now, size_t max, absl::Duration visibility,
                               std::vector<Delivery>& out) {
   size_t taken = 0;
-  for (const std::string& sale : sale_ids_) {
+  for (const std::string& sale : sale_ids_()) {
     if (taken >= max) break;
     absl::StatusOr<RedisReply> r = client_.evalSync(
         sale, kScriptConsumeDue, {redis_keys::cancels(sale), redis_keys::cancelAttempts(sale)},
@@ -51,7 +51,7 @@ void RedisDelayQueue::ack(const std::string& id) {
 
 size_t RedisDelayQueue::pending() const {
   size_t n = 0;
-  for (const std::string& sale : sale_ids_) {
+  for (const std::string& sale : sale_ids_()) {
     absl::StatusOr<RedisReply> r =
         client_.commandSync(sale, {"HGET", redis_keys::counts(sale), "cancel_queue"});
     if (r.ok()) n += static_cast<size_t>(asInt(*r).value_or(0));

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/core/delay_queue.h"
+#include "engine/core/sale_ids.h"
 #include "engine/store/redis/redis_client.h"
 
 namespace seckill {
@@ -27,7 +28,7 @@ namespace seckill {
 class RedisDelayQueue final : public DelayQueue {
  public:
   // `client` must have been built with storeScripts() and outlive this.
-  RedisDelayQueue(RedisClient& client, std::vector<std::string> sale_ids)
+  RedisDelayQueue(RedisClient& client, SaleIdList sale_ids)
       : client_(client), sale_ids_(std::move(sale_ids)) {}
   RedisDelayQueue(const RedisDelayQueue&) = delete;
   RedisDelayQueue& operator=(const RedisDelayQueue&) = delete;
@@ -38,12 +39,12 @@ class RedisDelayQueue final : public DelayQueue {
   void consume(absl::Time now, size_t max, absl::Duration visibility,
                std::vector<Delivery>& out) override;
   void ack(const std::string& id) override;
-  // Unacknowledged messages over the known sales; 0 for a sale Redis cannot answer for.
+  // Unacknowledged messages over the served sales; 0 for a sale Redis cannot answer for.
   size_t pending() const override;
 
  private:
   RedisClient& client_;
-  const std::vector<std::string> sale_ids_;
+  const SaleIdList sale_ids_;
 };
 
 }  // namespace seckill

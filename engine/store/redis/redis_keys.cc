@@ -43,6 +43,7 @@ std::vector<RedisScript> storeScripts() {
       {"consume_due", std::string(redis_scripts::kConsumeDue)},
       {"queue_cancel", std::string(redis_scripts::kQueueCancel)},
       {"ack_cancel", std::string(redis_scripts::kAckCancel)},
+      {"set_stock_total", std::string(redis_scripts::kSetStockTotal)},
   };
 }
 

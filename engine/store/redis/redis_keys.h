@@ -54,6 +54,7 @@ enum StoreScript : size_t {
   kScriptConsumeDue,
   kScriptQueueCancel,
   kScriptAckCancel,
+  kScriptSetStockTotal,
 };
 
 // Every script the Redis stores run; put them in RedisClientOptions::scripts

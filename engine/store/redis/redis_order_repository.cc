@@ -1,5 +1,6 @@
 #include "engine/store/redis/redis_order_repository.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -87,7 +88,7 @@ void RedisOrderRepository::transition(std::string_view order_id, OrderState from
 
 OrderCounts RedisOrderRepository::counts() const {
   OrderCounts c;
-  for (const std::string& sale : sale_ids_) {
+  for (const std::string& sale : sale_ids_()) {
     absl::StatusOr<RedisReply> r = client_.commandSync(
         sale, {"HMGET", redis_keys::counts(sale), "pending", "paid", "cancelled"});
     if (!r.ok() || r->type != RedisReply::Type::kArray || r->elements.size() != 3) continue;
@@ -96,6 +97,45 @@ OrderCounts RedisOrderRepository::counts() const {
     c.cancelled += asInt(r->elements[2]).value_or(0);
   }
   return c;
+}
+
+void RedisOrderRepository::list(const OrderQuery& query,
+                                Callback<absl::StatusOr<OrderPage>> done) {
+  std::string cursor = query.page.empty() ? "0" : query.page;
+  if (!std::all_of(cursor.begin(), cursor.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    std::move(done)(absl::InvalidArgumentError("page_token: not a token this engine gave"));
+    return;
+  }
+  // With a shopper to filter on, scan wider: most records are other shoppers'.
+  const size_t count = query.user_id.empty() ? query.limit : std::max<size_t>(query.limit, 1000);
+  client_.command(
+      query.sale_id,
+      {"HSCAN", redis_keys::orderRecords(query.sale_id), cursor, "COUNT", std::to_string(count)},
+      [sale = query.sale_id, user = query.user_id, done = std::move(done)](
+          absl::StatusOr<RedisReply> r) mutable {
+        if (!r.ok()) {
+          std::move(done)(r.status());
+          return;
+        }
+        if (r->type != RedisReply::Type::kArray || r->elements.size() != 2 ||
+            r->elements[1].type != RedisReply::Type::kArray) {
+          std::move(done)(absl::InternalError("redis: malformed HSCAN answer"));
+          return;
+        }
+        OrderPage page;
+        const std::string next = redis_internal::asString(r->elements[0]);
+        if (next != "0") page.next = next;
+        const auto& items = r->elements[1].elements;
+        for (size_t i = 0; i + 1 < items.size(); i += 2) {
+          absl::StatusOr<Order> order = parseOrderRecord(sale, items[i].str, items[i + 1].str);
+          if (!order.ok()) continue;  // a record this version cannot read is skipped, not fatal
+          if (!user.empty() && order->user_id != user) continue;
+          page.orders.push_back(*std::move(order));
+        }
+        std::sort(page.orders.begin(), page.orders.end(),
+                  [](const Order& a, const Order& b) { return a.id < b.id; });
+        std::move(done)(std::move(page));
+      });
 }
 
 }  // namespace seckill

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/core/order_repository.h"
+#include "engine/core/sale_ids.h"
 #include "engine/store/redis/redis_client.h"
 
 namespace seckill {
@@ -21,7 +22,7 @@ namespace seckill {
 class RedisOrderRepository final : public OrderRepository {
  public:
   // `client` must have been built with storeScripts() and outlive this.
-  RedisOrderRepository(RedisClient& client, std::vector<std::string> sale_ids)
+  RedisOrderRepository(RedisClient& client, SaleIdList sale_ids)
       : client_(client), sale_ids_(std::move(sale_ids)) {}
   RedisOrderRepository(const RedisOrderRepository&) = delete;
   RedisOrderRepository& operator=(const RedisOrderRepository&) = delete;
@@ -30,12 +31,15 @@ class RedisOrderRepository final : public OrderRepository {
   void transition(std::string_view order_id, OrderState from, OrderState to, CancelReason reason,
                   absl::Time at, std::optional<absl::Time> only_before,
                   Callback<absl::StatusOr<Transition>> done) override;
-  // Summed over the known sales; a sale Redis cannot answer for counts as zero.
+  // Summed over the served sales; a sale Redis cannot answer for counts as zero.
   OrderCounts counts() const override;
+  // HSCAN of the sale's records hash: the page token is the scan cursor, so pages come in the
+  // hash's order (not by id), and an order present through the whole listing is listed once.
+  void list(const OrderQuery& query, Callback<absl::StatusOr<OrderPage>> done) override;
 
  private:
   RedisClient& client_;
-  const std::vector<std::string> sale_ids_;
+  const SaleIdList sale_ids_;
 };
 
 }  // namespace seckill

@@ -87,12 +87,11 @@ void RedisSaleStore::answerGroup(std::vector<Queued>& group, const absl::StatusO
 }
 
 RedisSaleStore::Sale* RedisSaleStore::find(std::string_view sale_id) const {
-  auto it = sales_.find(sale_id);
-  return it == sales_.end() ? nullptr : it->second.get();
+  return sales_.find(sale_id);
 }
 
 RedisSaleStore::~RedisSaleStore() {
-  for (auto& [id, sale] : sales_) {
+  for (Sale* sale : sales_.all()) {
     std::deque<Queued> left;
     {
       absl::MutexLock lock(&sale->mu);
@@ -104,6 +103,7 @@ RedisSaleStore::~RedisSaleStore() {
 
 absl::Status RedisSaleStore::addSale(const SaleSpec& spec) {
   if (absl::Status s = spec.validate(); !s.ok()) return s;
+  absl::MutexLock lock(&add_mu_);
   if (find(spec.id) != nullptr) {
     return absl::AlreadyExistsError(absl::StrCat("sale \"", spec.id, "\" already registered"));
   }
@@ -128,13 +128,16 @@ absl::Status RedisSaleStore::addSale(const SaleSpec& spec) {
   absl::StatusOr<RedisReply> set =
       client_.commandSync(spec.id, {"SET", redis_keys::stock(spec.id), stock, "NX"});
   if (!set.ok()) return set.status();
+  // The total only with the stock: an adjusted total of a running sale is kept.
+  absl::StatusOr<RedisReply> total =
+      client_.commandSync(spec.id, {"HSETNX", meta_key, "stock_total", stock});
+  if (!total.ok()) return total.status();
   absl::StatusOr<RedisReply> meta = client_.commandSync(
-      spec.id,
-      {"HSET", meta_key, "stock_total", stock, "layout", std::string(redis_keys::kLayout)});
+      spec.id, {"HSET", meta_key, "layout", std::string(redis_keys::kLayout)});
   if (!meta.ok()) return meta.status();
   auto sale = std::make_unique<Sale>();
   sale->spec = spec;
-  sales_.emplace(spec.id, std::move(sale));
+  sales_.add(spec.id, std::move(sale));
   return absl::OkStatus();
 }
 
@@ -428,6 +431,68 @@ void RedisSaleStore::stockLeft(std::string_view sale_id, Callback<absl::StatusOr
                     }
                     std::move(done)(*v < 0 ? int64_t{0} : *v);
                   });
+}
+
+void RedisSaleStore::adjustStock(std::string_view sale_id, StockChange change,
+                                 Callback<absl::StatusOr<StockLevel>> done) {
+  if (find(sale_id) == nullptr) {
+    std::move(done)(unknownSale(sale_id));
+    return;
+  }
+  client_.eval(
+      sale_id, kScriptSetStockTotal, {redis_keys::stock(sale_id), redis_keys::meta(sale_id)},
+      {change.kind == StockChange::Kind::kDelta ? "add" : "set", std::to_string(change.value)},
+      [done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
+        if (!r.ok()) {
+          std::move(done)(r.status());
+          return;
+        }
+        const int64_t code =
+            r->type == RedisReply::Type::kArray && !r->elements.empty()
+                ? asInt(r->elements[0]).value_or(-2)
+                : -2;
+        if (code == -1) {
+          std::move(done)(absl::FailedPreconditionError("the sale has no stock in Redis"));
+          return;
+        }
+        if (code < 0 || r->elements.size() != 4) {
+          std::move(done)(absl::InternalError("redis: malformed set_stock_total answer"));
+          return;
+        }
+        const StockLevel level{.total = asInt(r->elements[1]).value_or(0),
+                               .left = asInt(r->elements[2]).value_or(0)};
+        if (code == 0) {
+          std::move(done)(absl::FailedPreconditionError(absl::StrCat(
+              "stock_total ", asInt(r->elements[3]).value_or(0), " is below the ",
+              level.total - level.left, " units already sold (total ", level.total, ", left ",
+              level.left, ")")));
+          return;
+        }
+        std::move(done)(level);
+      });
+}
+
+void RedisSaleStore::stockLevel(std::string_view sale_id,
+                                Callback<absl::StatusOr<StockLevel>> done) {
+  if (find(sale_id) == nullptr) {
+    std::move(done)(unknownSale(sale_id));
+    return;
+  }
+  client_.eval(sale_id, kScriptSetStockTotal,
+               {redis_keys::stock(sale_id), redis_keys::meta(sale_id)}, {"get", "0"},
+               [done = std::move(done)](absl::StatusOr<RedisReply> r) mutable {
+                 if (!r.ok()) {
+                   std::move(done)(r.status());
+                   return;
+                 }
+                 if (r->type != RedisReply::Type::kArray || r->elements.size() != 4 ||
+                     asInt(r->elements[0]).value_or(-1) < 0) {
+                   std::move(done)(absl::InternalError("redis: the sale's stock is missing"));
+                   return;
+                 }
+                 std::move(done)(StockLevel{.total = asInt(r->elements[1]).value_or(0),
+                                            .left = asInt(r->elements[2]).value_or(0)});
+               });
 }
 
 }  // namespace seckill

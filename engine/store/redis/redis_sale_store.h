@@ -12,6 +12,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
+#include "engine/core/append_only_map.h"
 #include "engine/core/sale_store.h"
 #include "engine/store/redis/redis_client.h"
 
@@ -48,7 +49,7 @@ namespace seckill {
 // Order ids must name their sale (OrderIdGenerator::next(sale_id)):
 // RedisOrderRepository finds an order's record through saleOfOrderId().
 //
-// Thread-safety: thread-safe; addSale() must happen before serving.
+// Thread-safety: thread-safe. addSale() may run while serving (the sales are an AppendOnlyMap).
 class RedisSaleStore final : public SaleStore {
  public:
   // `client` must have been built with storeScripts() and outlive the store.
@@ -73,9 +74,9 @@ class RedisSaleStore final : public SaleStore {
   RedisSaleStore(const RedisSaleStore&) = delete;
   RedisSaleStore& operator=(const RedisSaleStore&) = delete;
 
-  // Sets the stock only if Redis has none for the sale yet (SET NX): a restarted
-  // engine, or a second engine on the same Redis, joins the running sale
-  // instead of resetting it. Blocking; Unavailable when Redis is down.
+  // Sets the stock and its total only if Redis has none for the sale yet (SET NX, HSETNX): a
+  // restarted engine, or a second engine on the same Redis, joins the running sale instead of
+  // resetting it. Blocking; Unavailable when Redis is down.
   absl::Status addSale(const SaleSpec& sale) override;
   void issueToken(std::string_view sale_id, std::string_view user_id, absl::Time expires,
                   Callback<absl::StatusOr<std::string>> done) override;
@@ -84,6 +85,9 @@ class RedisSaleStore final : public SaleStore {
   void releaseUnit(std::string_view sale_id, std::string_view user_id, std::string_view order_id,
                    Callback<absl::StatusOr<bool>> done) override;
   void stockLeft(std::string_view sale_id, Callback<absl::StatusOr<int64_t>> done) override;
+  void adjustStock(std::string_view sale_id, StockChange change,
+                   Callback<absl::StatusOr<StockLevel>> done) override;
+  void stockLevel(std::string_view sale_id, Callback<absl::StatusOr<StockLevel>> done) override;
 
   // kOptimistic transactions whose EXEC was aborted by a conflicting write.
   uint64_t optimisticConflicts() const { return conflicts_.load(std::memory_order_relaxed); }
@@ -120,9 +124,8 @@ class RedisSaleStore final : public SaleStore {
   std::atomic<uint64_t> conflicts_{0};
   std::atomic<uint64_t> groups_{0};
   std::atomic<uint64_t> grouped_{0};
-  // Written by addSale only. A std::map: a handful of sales, and Debian's
-  // abseil trips UBSan on lookups in an empty flat_hash_map.
-  std::map<std::string, std::unique_ptr<Sale>, std::less<>> sales_;
+  absl::Mutex add_mu_;  // one addSale at a time
+  AppendOnlyMap<Sale> sales_;
 };
 
 }  // namespace seckill

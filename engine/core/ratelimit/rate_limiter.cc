@@ -17,6 +17,14 @@ std::string_view overrideModeName(OverrideMode m) {
   return "?";
 }
 
+absl::StatusOr<OverrideMode> parseOverrideMode(std::string_view name) {
+  if (name == "none") return OverrideMode::kNone;
+  if (name == "dry_run") return OverrideMode::kDryRun;
+  if (name == "shed") return OverrideMode::kShed;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown override mode \"", av(name), "\" (dry_run | shed | none)"));
+}
+
 namespace {
 
 std::string_view scopeKey(const RuleSpec& spec, const RequestInfo& req) {
@@ -280,6 +288,21 @@ void RateLimiter::clearOverride(std::string_view prefix) {
   list.erase(std::remove_if(list.begin(), list.end(), [&](const Override& o) { return o.prefix == p; }),
              list.end());
   publish(std::move(list));
+}
+
+std::string normalizeOverridePrefix(std::string_view prefix) { return normalizePrefix(prefix); }
+
+absl::Status RateLimiter::replaceOverrides(std::vector<Override> overrides) {
+  for (Override& o : overrides) {
+    if (o.prefix.empty() || o.prefix.front() != '/') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("override prefix \"", o.prefix, "\" must start with '/'"));
+    }
+    o.prefix = normalizePrefix(o.prefix);
+  }
+  absl::MutexLock lock(&override_mu_);
+  publish(std::move(overrides));
+  return absl::OkStatus();
 }
 
 std::vector<Override> RateLimiter::overrides() const {

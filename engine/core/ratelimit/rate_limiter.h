@@ -14,7 +14,7 @@
 #include "engine/core/callback.h"
 #include "engine/core/ratelimit/remote_limiter.h"
 #include "engine/core/ratelimit/rule_set.h"
-#include "engine/core/ratelimit/snapshot_cell.h"
+#include "engine/core/snapshot_cell.h"
 
 namespace seckill::ratelimit {
 
@@ -68,6 +68,10 @@ enum class OverrideMode {
   kShed,    // reject every request with kShed, without evaluating rules
 };
 std::string_view overrideModeName(OverrideMode m);
+// Parses "none" | "dry_run" | "shed".
+absl::StatusOr<OverrideMode> parseOverrideMode(std::string_view name);
+// The prefix as the limiter keys it ("/api/v1/" -> "/api/v1"; "/" stays).
+std::string normalizeOverridePrefix(std::string_view prefix);
 
 struct Override {
   std::string prefix;  // "/api/v1"; "/" = all
@@ -185,6 +189,9 @@ class RateLimiter {
   // requests checked after it returns.
   absl::Status setOverride(std::string_view prefix, OverrideMode mode);
   void clearOverride(std::string_view prefix);
+  // Replaces every override at once (one swap: a request sees the old list or the new one).
+  // InvalidArgument (nothing changed) if a prefix does not start with '/'.
+  absl::Status replaceOverrides(std::vector<Override> overrides);
   std::vector<Override> overrides() const;
 
  private:

@@ -1,6 +1,8 @@
 #include "engine/core/ratelimit/rule.h"
 
 #include <algorithm>
+#include <optional>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
@@ -172,26 +174,52 @@ absl::StatusOr<PathPattern> parsePathPattern(std::string_view pattern) {
 
 namespace {
 
-absl::Status checkRule(const RuleSpec& r) {
-  if (auto p = parsePathPattern(r.path); !p.ok()) return p.status();
-  if (r.method && !isToken(*r.method)) return absl::InvalidArgumentError("method must be a token");
+struct FieldError {
+  std::string field;
+  std::string message;
+};
+
+std::optional<FieldError> fieldError(std::string field, std::string message) {
+  return FieldError{std::move(field), std::move(message)};
+}
+
+bool isPrintableAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+}
+
+// The first problem of one rule on its own, or nullopt.
+std::optional<FieldError> checkRule(const RuleSpec& r) {
+  if (r.path.size() > kMaxPathBytes) {
+    return fieldError("path", absl::StrCat("path is longer than ", kMaxPathBytes, " bytes"));
+  }
+  absl::StatusOr<PathPattern> pattern = parsePathPattern(r.path);
+  if (!pattern.ok()) return fieldError("path", std::string(pattern.status().message()));
+  if (pattern->segments.size() > kMaxPathSegments) {
+    return fieldError("path", absl::StrCat("path has more than ", kMaxPathSegments, " segments"));
+  }
+  if (r.id.empty()) return fieldError("id", "id is empty");
+  if (r.id.size() > kMaxRuleIdBytes || !isPrintableAscii(r.id)) {
+    return fieldError("id", absl::StrCat("id must be 1-", kMaxRuleIdBytes,
+                                         " printable ASCII characters"));
+  }
+  if (r.method && !isToken(*r.method)) return fieldError("method", "method must be a token");
   if (r.method && absl::AsciiStrToUpper(*r.method) != *r.method) {
-    return absl::InvalidArgumentError("method must be upper-case");
+    return fieldError("method", "method must be upper-case");
   }
   switch (r.scope) {
     case ScopeKind::kGlobal:
     case ScopeKind::kUser:
     case ScopeKind::kIp:
-      if (!r.header.empty()) return absl::InvalidArgumentError("header is only for header scope");
+      if (!r.header.empty()) return fieldError("scope", "header is only for header scope");
       break;
     case ScopeKind::kHeader:
-      if (!isToken(r.header)) return absl::InvalidArgumentError("header scope needs a header name");
+      if (!isToken(r.header)) return fieldError("scope", "header scope needs a header name");
       if (absl::AsciiStrToLower(r.header) != r.header) {
-        return absl::InvalidArgumentError("header name must be lower-case");
+        return fieldError("scope", "header name must be lower-case");
       }
       break;
     default:
-      return absl::InvalidArgumentError("unknown scope");
+      return fieldError("scope", "unknown scope");
   }
   switch (r.algorithm) {
     case Algorithm::kTokenBucket:
@@ -200,29 +228,24 @@ absl::Status checkRule(const RuleSpec& r) {
     case Algorithm::kSlidingLog:
       break;
     default:
-      return absl::InvalidArgumentError("unknown algorithm");
+      return fieldError("algorithm", "unknown algorithm");
   }
-  if (r.rate <= 0) return absl::InvalidArgumentError("rate must be > 0");
-  if (r.rate > kMaxRate) return absl::InvalidArgumentError(absl::StrCat("rate must be <= ", kMaxRate));
+  if (r.rate <= 0) return fieldError("rate", "rate must be > 0");
+  if (r.rate > kMaxRate) return fieldError("rate", absl::StrCat("rate must be <= ", kMaxRate));
   if (r.algorithm == Algorithm::kSlidingLog && r.rate > kMaxSlidingLogRate) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("sliding_log rate must be <= ", kMaxSlidingLogRate,
-                     " (it keeps one timestamp per request in the window)"));
+    return fieldError("rate", absl::StrCat("sliding_log rate must be <= ", kMaxSlidingLogRate,
+                                           " (it keeps one timestamp per request in the window)"));
   }
   if (r.per != absl::Seconds(1) && r.per != absl::Minutes(1) && r.per != absl::Hours(1)) {
-    return absl::InvalidArgumentError("per must be s, min or h");
+    return fieldError("per", "per must be s, min or h");
   }
-  if (r.burst < 1) return absl::InvalidArgumentError("burst must be >= 1");
-  if (r.burst > kMaxRate) {
-    return absl::InvalidArgumentError(absl::StrCat("burst must be <= ", kMaxRate));
-  }
-  if (r.queue < 0) return absl::InvalidArgumentError("queue must be >= 0");
-  if (r.queue > kMaxRate) {
-    return absl::InvalidArgumentError(absl::StrCat("queue must be <= ", kMaxRate));
-  }
-  if (r.warmup < absl::ZeroDuration()) return absl::InvalidArgumentError("warmup must be >= 0");
+  if (r.burst < 1) return fieldError("burst", "burst must be >= 1");
+  if (r.burst > kMaxRate) return fieldError("burst", absl::StrCat("burst must be <= ", kMaxRate));
+  if (r.queue < 0) return fieldError("queue", "queue must be >= 0");
+  if (r.queue > kMaxRate) return fieldError("queue", absl::StrCat("queue must be <= ", kMaxRate));
+  if (r.warmup < absl::ZeroDuration()) return fieldError("warmup", "warmup must be >= 0");
   if (r.warmup > absl::ZeroDuration() && r.algorithm != Algorithm::kTokenBucket) {
-    return absl::InvalidArgumentError("warmup is only supported by token_bucket");
+    return fieldError("warmup", "warmup is only supported by token_bucket");
   }
   switch (r.on_limit) {
     case OnLimit::kReject:
@@ -230,25 +253,27 @@ absl::Status checkRule(const RuleSpec& r) {
       break;
     case OnLimit::kQueue:
       if (r.algorithm != Algorithm::kTokenBucket && r.algorithm != Algorithm::kLeakyBucket) {
-        return absl::InvalidArgumentError(
+        return fieldError(
+            "on_limit",
             "on_limit = queue needs token_bucket or leaky_bucket (a window cannot reserve a "
             "future slot)");
       }
       if (r.max_wait <= absl::ZeroDuration()) {
-        return absl::InvalidArgumentError("on_limit = queue needs max_wait > 0");
+        return fieldError("max_wait", "on_limit = queue needs max_wait > 0");
       }
       if (r.distributed) {
-        return absl::InvalidArgumentError(
+        return fieldError(
+            "on_limit",
             "on_limit = queue is not supported with distributed = true (the slot would be "
             "reserved in shared state while the wait runs on one node; use reject, or a local "
             "queue rule)");
       }
       break;
     default:
-      return absl::InvalidArgumentError("unknown on_limit");
+      return fieldError("on_limit", "unknown on_limit");
   }
-  if (r.max_wait < absl::ZeroDuration()) return absl::InvalidArgumentError("max_wait must be >= 0");
-  return absl::OkStatus();
+  if (r.max_wait < absl::ZeroDuration()) return fieldError("max_wait", "max_wait must be >= 0");
+  return std::nullopt;
 }
 
 std::string ruleLabel(const std::vector<RuleSpec>& rules, size_t i) {
@@ -261,26 +286,77 @@ std::string ruleLabel(const std::vector<RuleSpec>& rules, size_t i) {
 
 }  // namespace
 
-absl::Status validateRules(const std::vector<RuleSpec>& rules) {
+std::string RuleSpec::defaultId() const {
+  return absl::StrCat(method.value_or("ANY"), " ", path, " ", scopeName(scope, header), " /",
+                      perName(per));
+}
+
+void assignRuleIds(std::vector<RuleSpec>& rules) {
+  absl::flat_hash_map<std::string, int> taken;
+  for (const RuleSpec& r : rules) {
+    if (!r.id.empty()) taken.try_emplace(r.id, 1);
+  }
+  for (RuleSpec& r : rules) {
+    if (!r.id.empty()) continue;
+    const std::string base = r.defaultId();
+    std::string id = base;
+    for (int n = 2; taken.contains(id); ++n) id = absl::StrCat(base, " #", n);
+    taken.try_emplace(id, 1);
+    r.id = std::move(id);
+  }
+}
+
+std::vector<RuleProblem> checkRuleSet(const std::vector<RuleSpec>& given) {
+  // An empty id stands for the default one: check the set as it will run.
+  std::vector<RuleSpec> assigned;
+  const bool any_empty =
+      std::any_of(given.begin(), given.end(), [](const RuleSpec& r) { return r.id.empty(); });
+  if (any_empty) {
+    assigned = given;
+    assignRuleIds(assigned);
+  }
+  const std::vector<RuleSpec>& rules = any_empty ? assigned : given;
+  std::vector<RuleProblem> problems;
+  if (rules.size() > kMaxRules) {
+    problems.push_back(RuleProblem{
+        .index = -1,
+        .field = "",
+        .message = absl::StrCat("the set has ", rules.size(), " rules; at most ", kMaxRules)});
+    return problems;
+  }
   for (size_t i = 0; i < rules.size(); ++i) {
-    if (absl::Status s = checkRule(rules[i]); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(ruleLabel(rules, i), ": ", s.message()));
+    if (std::optional<FieldError> e = checkRule(rules[i])) {
+      problems.push_back(RuleProblem{.index = static_cast<int>(i),
+                                     .field = e->field,
+                                     .line = rules[i].line,
+                                     .message = absl::StrCat(ruleLabel(rules, i), ": ", e->message)});
     }
   }
+  if (!problems.empty()) return problems;
   // Group by node and scope: path pattern + method + scope.
   absl::flat_hash_map<std::string, std::vector<size_t>> by_node;
   absl::flat_hash_map<std::string, size_t> by_identity;
+  absl::flat_hash_map<std::string, size_t> by_id;
   for (size_t i = 0; i < rules.size(); ++i) {
     const RuleSpec& r = rules[i];
-    auto [it, fresh] = by_identity.try_emplace(r.identity(), i);
-    if (!fresh) {
-      return absl::InvalidArgumentError(absl::StrCat(ruleLabel(rules, i), ": duplicates ",
-                                                     ruleLabel(rules, it->second)));
+    if (auto [it, fresh] = by_identity.try_emplace(r.identity(), i); !fresh) {
+      problems.push_back(RuleProblem{
+          .index = static_cast<int>(i),
+          .field = "",
+          .line = r.line,
+          .message = absl::StrCat(ruleLabel(rules, i), ": duplicates ", ruleLabel(rules, it->second))});
+    } else if (auto [jt, free] = by_id.try_emplace(r.id, i); !free) {
+      problems.push_back(RuleProblem{
+          .index = static_cast<int>(i),
+          .field = "id",
+          .line = r.line,
+          .message = absl::StrCat(ruleLabel(rules, i), ": id \"", r.id, "\" is also ",
+                                  ruleLabel(rules, jt->second), "'s")});
     }
     by_node[absl::StrCat(r.method.value_or("*"), " ", r.path, " ", scopeName(r.scope, r.header))]
         .push_back(i);
   }
-  // Deterministic message: report the conflict involving the earliest rule.
+  // Deterministic: each conflict reported once, ordered by its rules.
   std::vector<std::pair<size_t, size_t>> conflicts;
   for (const auto& [node, idx] : by_node) {
     for (size_t a : idx) {
@@ -291,14 +367,26 @@ absl::Status validateRules(const std::vector<RuleSpec>& rules) {
       }
     }
   }
-  if (!conflicts.empty()) {
-    auto [a, b] = *std::min_element(conflicts.begin(), conflicts.end());
-    return absl::InvalidArgumentError(absl::StrCat(
-        ruleLabel(rules, b), " contradicts ", ruleLabel(rules, a),
-        ": on the same node and scope the longer window allows fewer requests than the shorter "
-        "one"));
+  std::sort(conflicts.begin(), conflicts.end());
+  for (auto [a, b] : conflicts) {
+    problems.push_back(RuleProblem{
+        .index = static_cast<int>(b),
+        .field = "rate",
+        .line = rules[b].line,
+        .message = absl::StrCat(
+            ruleLabel(rules, b), " contradicts ", ruleLabel(rules, a),
+            ": on the same node and scope the longer window allows fewer requests than the "
+            "shorter one")});
   }
-  return absl::OkStatus();
+  std::stable_sort(problems.begin(), problems.end(),
+                   [](const RuleProblem& x, const RuleProblem& y) { return x.index < y.index; });
+  return problems;
+}
+
+absl::Status validateRules(const std::vector<RuleSpec>& rules) {
+  std::vector<RuleProblem> problems = checkRuleSet(rules);
+  if (problems.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(problems.front().message);
 }
 
 }  // namespace seckill::ratelimit

@@ -47,9 +47,19 @@ inline constexpr int64_t kMaxRate = 1'000'000'000;
 // Largest rate of a sliding_log rule: its memory is one timestamp per admitted request in the
 // window, per key (8 bytes each).
 inline constexpr int64_t kMaxSlidingLogRate = 100'000;
+// Bounds on what one rule set may hold, so a hostile or mistaken set cannot exhaust memory.
+inline constexpr size_t kMaxRules = 10'000;
+inline constexpr size_t kMaxPathBytes = 1024;
+inline constexpr size_t kMaxPathSegments = 64;
+inline constexpr size_t kMaxRuleIdBytes = 1200;  // a default id of the longest path fits
 
 // One rate rule, as configured. Plain data; validateRules() says whether a set can be served.
 struct RuleSpec {
+  // The rule's stable name: its metric label, and what the admin API's rule-level calls name.
+  // Printable ASCII, at most kMaxRuleIdBytes, unique in a set. assignRuleIds() fills an empty
+  // one with the default, "<METHOD|ANY> <path> <scope> /<per>", which survives edits of rate,
+  // burst, algorithm and on_limit.
+  std::string id;
   // "/api/v1/sales/*/orders": literal segments, "*" = exactly one segment, "**" = zero or more
   // segments (last only). A pattern without "**" matches only paths of exactly its segments.
   std::string path;
@@ -73,10 +83,30 @@ struct RuleSpec {
 
   // "POST /api/v1/sales/*/orders user token_bucket 1/s", for messages and metrics labels.
   std::string name() const;
-  // Everything that defines the limiter's behaviour and where its state lives (not on_limit,
-  // max_wait or line). A reload keeps the state of rules whose identity is unchanged.
+  // Everything that defines the limiter's behaviour and where its state lives (not id,
+  // on_limit, max_wait or line). A reload keeps the state of rules whose identity is unchanged.
   std::string identity() const;
+  // "POST /api/v1/sales/*/orders user /s": the id a rule gets when it names none.
+  std::string defaultId() const;
 };
+
+// Gives every rule without an id its defaultId(); when that is taken by an earlier rule of the
+// set, " #2", " #3", ... is appended (in set order). Explicit ids are left alone.
+void assignRuleIds(std::vector<RuleSpec>& rules);
+
+// One problem of a rule set: which rule (index into the set, -1 for the set as a whole), which
+// field (the config key, "" for the rule as a whole) and the sentence that names both.
+struct RuleProblem {
+  int index = -1;
+  std::string field;
+  int line = 0;  // the rule's config line, 0 if not from a file
+  std::string message;  // "rule 3 (line 12) \"...\": rate must be > 0"
+};
+
+// Every problem of the set: each rule's first problem, then the conflicts between rules (see
+// validateRules), ordered by rule. Empty iff the set can be served. A rule without an id is
+// checked with the one assignRuleIds() would give it.
+std::vector<RuleProblem> checkRuleSet(const std::vector<RuleSpec>& rules);
 
 // identity() hashed with 64-bit FNV-1a: the same in every process, build and version, so it
 // can name a distributed rule's shared state (Redis keys).

@@ -6,15 +6,11 @@
 
 namespace seckill::ratelimit {
 
-uint64_t nextSnapshotCellId() {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1, std::memory_order_relaxed);
-}
-
 absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::build(std::vector<RuleSpec> specs,
                                                                uint64_t version,
                                                                const StateLookup& lookup,
                                                                const KeyedOptions& options) {
+  assignRuleIds(specs);
   if (absl::Status s = validateRules(specs); !s.ok()) return s;
   std::shared_ptr<RuleSet> set(new RuleSet());
   set->version_ = version;
@@ -47,6 +43,13 @@ std::vector<RuleSpec> RuleSet::specs() const {
   return out;
 }
 
+const CompiledRule* RuleSet::find(std::string_view id) const {
+  for (const CompiledRule& r : rules_) {
+    if (r.spec.id == id) return &r;
+  }
+  return nullptr;
+}
+
 std::shared_ptr<KeyedLimiters> RuleSet::stateOf(const std::string& identity) const {
   for (const CompiledRule& r : rules_) {
     if (r.spec.identity() == identity) return r.state;
@@ -61,7 +64,7 @@ RuleRegistry::RuleRegistry(RegistryOptions options)
 }
 
 absl::StatusOr<uint64_t> RuleRegistry::install(std::vector<RuleSpec> specs,
-                                               const RuleSet* fallback) {
+                                               const RuleSet* fallback, uint64_t version) {
   std::shared_ptr<const RuleSet> cur = history_.back();
   // Index the states to carry over by identity: the current set first, then the fallback.
   absl::flat_hash_map<std::string, std::shared_ptr<KeyedLimiters>> carry;
@@ -74,9 +77,9 @@ absl::StatusOr<uint64_t> RuleRegistry::install(std::vector<RuleSpec> specs,
     return it == carry.end() ? nullptr : it->second;
   };
   absl::StatusOr<std::shared_ptr<const RuleSet>> built =
-      RuleSet::build(std::move(specs), last_version_ + 1, lookup, options_.keyed);
+      RuleSet::build(std::move(specs), version, lookup, options_.keyed);
   if (!built.ok()) return built.status();
-  ++last_version_;
+  last_version_ = version;
   history_.push_back(*built);
   while (history_.size() > std::max<size_t>(1, options_.keep_versions)) history_.pop_front();
   cell_.store(*built);
@@ -85,7 +88,12 @@ absl::StatusOr<uint64_t> RuleRegistry::install(std::vector<RuleSpec> specs,
 
 absl::StatusOr<uint64_t> RuleRegistry::replace(std::vector<RuleSpec> specs) {
   absl::MutexLock lock(&mu_);
-  return install(std::move(specs), nullptr);
+  return install(std::move(specs), nullptr, last_version_ + 1);
+}
+
+absl::StatusOr<uint64_t> RuleRegistry::replace(std::vector<RuleSpec> specs, uint64_t version) {
+  absl::MutexLock lock(&mu_);
+  return install(std::move(specs), nullptr, version);
 }
 
 absl::StatusOr<uint64_t> RuleRegistry::rollback(uint64_t version) {
@@ -93,7 +101,7 @@ absl::StatusOr<uint64_t> RuleRegistry::rollback(uint64_t version) {
   for (const auto& set : history_) {
     if (set->version() == version) {
       std::shared_ptr<const RuleSet> keep = set;  // install() may pop it from history_
-      return install(keep->specs(), keep.get());
+      return install(keep->specs(), keep.get(), last_version_ + 1);
     }
   }
   return absl::NotFoundError(absl::StrCat("rule set version ", version, " is not kept"));

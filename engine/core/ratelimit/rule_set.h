@@ -14,7 +14,7 @@
 #include "engine/core/ratelimit/keyed_limiters.h"
 #include "engine/core/ratelimit/rule.h"
 #include "engine/core/ratelimit/rule_trie.h"
-#include "engine/core/ratelimit/snapshot_cell.h"
+#include "engine/core/snapshot_cell.h"
 
 namespace seckill::ratelimit {
 
@@ -48,6 +48,8 @@ class RuleSet {
   // True iff some rule has distributed = true.
   bool hasDistributed() const { return has_distributed_; }
   std::vector<RuleSpec> specs() const;
+  // The rule with this id, or nullptr.
+  const CompiledRule* find(std::string_view id) const;
   // The state of the rule with this identity, or nullptr.
   std::shared_ptr<KeyedLimiters> stateOf(const std::string& identity) const;
 
@@ -77,6 +79,9 @@ class RuleRegistry {
   // counters. An invalid set is rejected whole (InvalidArgument naming the rule) and the
   // running set stays.
   absl::StatusOr<uint64_t> replace(std::vector<RuleSpec> specs);
+  // The same under a version chosen by the caller (the control plane numbers versions for every
+  // node sharing a state); later replace() calls count on from it.
+  absl::StatusOr<uint64_t> replace(std::vector<RuleSpec> specs, uint64_t version);
 
   // Makes the specs of a kept `version` current again, under a new version number (versions
   // only grow), which it returns. States are taken from the current set by identity, then from
@@ -98,8 +103,8 @@ class RuleRegistry {
   size_t evictIdle(absl::Time now) const;
 
  private:
-  absl::StatusOr<uint64_t> install(std::vector<RuleSpec> specs, const RuleSet* fallback)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint64_t> install(std::vector<RuleSpec> specs, const RuleSet* fallback,
+                                   uint64_t version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const RegistryOptions options_;
   mutable absl::Mutex mu_;

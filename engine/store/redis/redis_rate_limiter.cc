@@ -22,7 +22,6 @@ std::vector<RedisScript> rateLimitScripts() {
       {"rl_leaky_bucket", std::string(redis_scripts::kRlLeakyBucket)},
       {"rl_sliding_window", std::string(redis_scripts::kRlSlidingWindow)},
       {"rl_sliding_log", std::string(redis_scripts::kRlSlidingLog)},
-      {"rl_publish_rules", std::string(redis_scripts::kRlPublishRules)},
   };
 }
 

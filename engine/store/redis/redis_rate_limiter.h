@@ -18,11 +18,10 @@ enum RateLimitScript : size_t {
   kScriptRlLeakyBucket,
   kScriptRlSlidingWindow,
   kScriptRlSlidingLog,
-  kScriptRlPublishRules,
   kRateLimitScriptCount,
 };
 
-// The scripts RedisRateLimiter and RedisRuleStore run (engine/store/redis/scripts/rl_*.lua).
+// The scripts RedisRateLimiter runs (engine/store/redis/scripts/rl_*.lua).
 // Put them in RedisClientOptions::scripts of the client they use: alone (first_script = 0),
 // or appended after other scripts (first_script = the index of the first one), e.g.
 //   auto scripts = storeScripts(); size_t rl = scripts.size();

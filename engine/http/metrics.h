@@ -6,7 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "engine/core/order_repository.h"
+#include "engine/core/engine_stats.h"
+#include "engine/core/ratelimit/rate_limiter.h"
 #include "engine/core/stats.h"
 #include "engine/http/router.h"
 
@@ -23,31 +24,34 @@ class HttpMetrics {
 
   // Counts one answered request and its latency (request parsed -> answer sent).
   void recordRequest(Route route, int status, uint64_t micros);
+  // Counts what the rate rules decided for one request (kAllow also for a request no rule
+  // checked).
+  void recordAdmission(ratelimit::Verdict::Kind kind) {
+    admission_[static_cast<size_t>(kind)].add();
+  }
   void connectionOpened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void connectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   int64_t connections() const { return connections_.load(std::memory_order_relaxed); }
   // Requests answered so far on `route` with `status`.
   uint64_t requests(Route route, int status) const;
 
-  // Appends seckill_http_requests_total (non-zero series only),
-  // seckill_http_request_duration_seconds and seckill_http_connections.
-  void appendPrometheus(std::string& out) const;
+  // Writes the edge's part of `out`: requests by route and code (non-zero pairs), latency,
+  // connections, admission. With `take_max` (the stats sampler, once a second) also the
+  // largest latency since the previous such call, which it resets.
+  void fill(EngineStats& out, bool take_max = false);
 
  private:
   static size_t statusIndex(int status);
+  static constexpr size_t kVerdictKinds = 6;  // ratelimit::Verdict::Kind
 
   std::array<ShardedCounter, kRouteCount * kStatusCodes.size()> requests_;
+  std::array<ShardedCounter, kVerdictKinds> admission_;
   LatencyHistogram latency_;
   std::atomic<int64_t> connections_{0};
 };
 
-// Appends seckill_orders{state="..."}.
-void appendOrderMetrics(std::string& out, const OrderCounts& counts);
-
-// Appends the HELP/TYPE lines of seckill_stock_left, then one sample per call
-// of appendStockLeftSample.
-void appendStockLeftHeader(std::string& out);
-void appendStockLeftSample(std::string& out, std::string_view sale_id, int64_t units);
+// The engine's whole /metrics text from one EngineStats: every series the engine exports.
+void renderPrometheus(const EngineStats& stats, std::string& out);
 
 // A Prometheus label value, quoted and escaped ('\\', '"', newline).
 void appendLabelValue(std::string& out, std::string_view v);

@@ -612,6 +612,7 @@ class ServerImpl final : public Server {
   uint16_t port() const override { return port_; }
   void start() override;
   void stop() override;
+  HttpMetrics& metrics() override { return *metrics_; }
 
  private:
   ServerOptions options_;

@@ -9,13 +9,15 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "engine/core/clock.h"
-#include "engine/core/order_repository.h"
+#include "engine/core/engine_stats.h"
 #include "engine/core/ratelimit/rate_limiter.h"
 #include "engine/core/sale_catalog.h"
 #include "engine/core/sale_service.h"
 #include "engine/core/sale_store.h"
 
 namespace seckill::http {
+
+class HttpMetrics;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";  // IPv4 or IPv6 literal
@@ -36,14 +38,14 @@ struct ShopperApiDeps {
   const SaleCatalog& catalog;
   SaleService& sales;
   OrderLifecycle& orders;
-  OrderRepository& repository;  // order counts for /metrics
-  SaleStore& store;             // stock left for /metrics
   // The rate rules every request is checked against first; nullptr: none.
   const ratelimit::RateLimiter* limiter = nullptr;
   // Told about requests a log-mode (shadow) rule would have limited; may be empty.
   std::function<void(const ratelimit::Verdict&)> on_shadow;
-  // Appends further Prometheus text to /metrics (may be empty).
-  std::function<void(std::string& out)> extra_metrics;
+  // What /metrics shows besides the edge's own counters (which the API adds): the engine's
+  // EngineStats, delivered through the callback (possibly later, on another thread). Empty:
+  // the edge's counters alone.
+  std::function<void(Callback<EngineStats>)> collect_stats;
 };
 
 // The shopper HTTP edge (Boost.Beast): parses requests, calls the core,
@@ -62,6 +64,8 @@ class Server {
   virtual void start() = 0;
   // Stops accepting, closes connections, joins the workers.
   virtual void stop() = 0;
+  // The edge's counters (for the stats sampler).
+  virtual HttpMetrics& metrics() = 0;
 };
 
 }  // namespace seckill::http

@@ -78,26 +78,6 @@ void answerOrderReply(Exchange& ex, const OrderReply& r) {
   ex.finish();
 }
 
-// Collects the stock of every sale for /metrics (the store answers
-// asynchronously), then finishes the exchange.
-struct StockGather {
-  std::shared_ptr<Exchange> ex;
-  const SaleCatalog* catalog = nullptr;
-  std::vector<std::optional<int64_t>> left;
-  std::atomic<size_t> pending{0};
-
-  void arrive() {
-    if (pending.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-    std::string& out = ex->response().body;
-    appendStockLeftHeader(out);
-    const auto& sales = catalog->all();
-    for (size_t i = 0; i < sales.size(); ++i) {
-      if (left[i]) appendStockLeftSample(out, sales[i]->spec.id, *left[i]);
-    }
-    ex->finish();
-  }
-};
-
 }  // namespace
 
 void Request::clear() {
@@ -193,7 +173,11 @@ void setRateLimitHeaders(Response& res, const ratelimit::Verdict& v) {
 }  // namespace
 
 void ShopperApi::handle(std::shared_ptr<Exchange> ex) {
-  if (deps_.limiter != nullptr && !admit(ex)) return;
+  if (deps_.limiter == nullptr) {
+    metrics_.recordAdmission(ratelimit::Verdict::kAllow);
+  } else if (!admit(ex)) {
+    return;
+  }
   dispatch(std::move(ex));
 }
 
@@ -231,6 +215,9 @@ bool ShopperApi::admit(std::shared_ptr<Exchange>& ex) {
 
 bool ShopperApi::applyVerdict(std::shared_ptr<Exchange>& ex, const ratelimit::Verdict& v,
                               bool waited) {
+  // A queued request is counted when it is queued (its verdict after the wait says kDelay
+  // again, already served).
+  if (!(waited && v.kind == ratelimit::Verdict::kDelay)) metrics_.recordAdmission(v.kind);
   switch (v.kind) {
     case ratelimit::Verdict::kAllow:
       return true;
@@ -290,7 +277,7 @@ void ShopperApi::dispatch(std::shared_ptr<Exchange> ex) {
         Response& res = ex->response();
         if (r.outcome == Outcome::kOk && r.sale != nullptr) {
           res.status = 200;
-          appendSaleJson(res.body, *r.sale, r.stock_left, r.state);
+          appendSaleJson(res.body, r.sale->spec, r.stock_left, r.state);
         } else {
           answerOutcome(res, r.outcome == Outcome::kOk ? Outcome::kUnavailable : r.outcome);
         }
@@ -361,26 +348,19 @@ void ShopperApi::handleOrder(std::shared_ptr<Exchange> ex, std::string_view sale
 }
 
 void ShopperApi::handleMetrics(std::shared_ptr<Exchange> ex) {
-  Response& res = ex->response();
-  res.status = 200;
-  res.content_type = ContentType::kPrometheus;
-  metrics_.appendPrometheus(res.body);
-  appendOrderMetrics(res.body, deps_.repository.counts());
-  if (deps_.extra_metrics) deps_.extra_metrics(res.body);
-
-  const auto& sales = deps_.catalog.all();
-  auto gather = std::make_shared<StockGather>();
-  gather->ex = std::move(ex);
-  gather->catalog = &deps_.catalog;
-  gather->left.resize(sales.size());
-  gather->pending.store(sales.size() + 1, std::memory_order_relaxed);
-  for (size_t i = 0; i < sales.size(); ++i) {
-    deps_.store.stockLeft(sales[i]->spec.id, [gather, i](absl::StatusOr<int64_t> left) {
-      if (left.ok()) gather->left[i] = *left;
-      gather->arrive();
-    });
+  auto render = [this, ex](EngineStats stats) {
+    metrics_.fill(stats);
+    Response& res = ex->response();
+    res.status = 200;
+    res.content_type = ContentType::kPrometheus;
+    renderPrometheus(stats, res.body);
+    ex->finish();
+  };
+  if (deps_.collect_stats) {
+    deps_.collect_stats(std::move(render));
+  } else {
+    render(EngineStats{});
   }
-  gather->arrive();
 }
 
 std::string_view reasonPhrase(int status) {

@@ -53,6 +53,15 @@ void expectPrometheusShape(const std::string& text) {
   EXPECT_TRUE(text.ends_with("\n"));
 }
 
+// The whole /metrics text of an engine with just these edge counters.
+std::string render(HttpMetrics& m) {
+  EngineStats s;
+  m.fill(s);
+  std::string text;
+  renderPrometheus(s, text);
+  return text;
+}
+
 TEST(MetricsTest, CountsRequestsByRouteAndCode) {
   HttpMetrics m;
   m.recordRequest(Route::kOrder, 201, 40);
@@ -63,8 +72,7 @@ TEST(MetricsTest, CountsRequestsByRouteAndCode) {
   EXPECT_EQ(m.requests(Route::kOrder, 410), 1u);
   EXPECT_EQ(m.requests(Route::kOther, 500), 1u);
 
-  std::string text;
-  m.appendPrometheus(text);
+  std::string text = render(m);
   expectPrometheusShape(text);
   EXPECT_NE(text.find("# TYPE seckill_http_requests_total counter\n"), std::string::npos);
   EXPECT_NE(text.find("seckill_http_requests_total{route=\"order\",code=\"201\"} 2\n"),
@@ -79,8 +87,7 @@ TEST(MetricsTest, HistogramIsCumulative) {
   m.recordRequest(Route::kSale, 200, 40);         // <= 50us
   m.recordRequest(Route::kSale, 200, 120);        // <= 250us
   m.recordRequest(Route::kSale, 200, 5'000'000);  // +Inf
-  std::string text;
-  m.appendPrometheus(text);
+  std::string text = render(m);
   EXPECT_NE(text.find("# TYPE seckill_http_request_duration_seconds histogram\n"),
             std::string::npos);
   EXPECT_NE(text.find("seckill_http_request_duration_seconds_bucket{le=\"0.00005\"} 1\n"),
@@ -102,25 +109,71 @@ TEST(MetricsTest, ConnectionGauge) {
   m.connectionOpened();
   m.connectionOpened();
   m.connectionClosed();
-  std::string text;
-  m.appendPrometheus(text);
+  std::string text = render(m);
   EXPECT_NE(text.find("# TYPE seckill_http_connections gauge\nseckill_http_connections 1\n"),
             std::string::npos);
 }
 
 TEST(MetricsTest, OrdersAndStock) {
+  EngineStats s;
+  s.orders.pending_now = 3;
+  s.orders.paid_now = 2;
+  s.orders.cancelled_now = 1;
+  s.orders.created = 6;
+  s.sales = {{.id = "phone-drop", .total = 1000, .left = 997, .state = "open"},
+             {.id = "we\"ird\\", .total = 5, .left = 0, .state = "sold_out", .sold_out_local = true},
+             {.id = "down", .total = 5, .left = -1, .state = "open"}};
   std::string text;
-  appendOrderMetrics(text, OrderCounts{.pending_payment = 3, .paid = 2, .cancelled = 1});
-  appendStockLeftHeader(text);
-  appendStockLeftSample(text, "phone-drop", 997);
-  appendStockLeftSample(text, "we\"ird\\", 0);
-  expectPrometheusShape(text.substr(0, text.find("seckill_stock_left{sale=\"we")));
+  renderPrometheus(s, text);
+  std::string plain;  // the lines without the escaped label (isSample reads no escapes)
+  for (size_t at = 0; at < text.size();) {
+    const size_t nl = text.find('\n', at);
+    const std::string line = text.substr(at, nl - at + 1);
+    if (line.find("we\\\"") == std::string::npos) plain += line;
+    at = nl + 1;
+  }
+  expectPrometheusShape(plain);
+  EXPECT_NE(text.find("seckill_order_events_total{event=\"created\"} 6\n"), std::string::npos);
+  EXPECT_NE(text.find("seckill_stock_total{sale=\"phone-drop\"} 1000\n"), std::string::npos);
+  EXPECT_NE(text.find("seckill_sale_sold_out_local{sale=\"we\\\"ird\\\\\"} 1\n"), std::string::npos);
+  EXPECT_EQ(text.find("seckill_stock_left{sale=\"down\"}"), std::string::npos)
+      << "a sale whose store did not answer has no stock sample";
   EXPECT_NE(text.find("seckill_orders{state=\"pending_payment\"} 3\n"), std::string::npos);
   EXPECT_NE(text.find("seckill_orders{state=\"paid\"} 2\n"), std::string::npos);
   EXPECT_NE(text.find("seckill_orders{state=\"cancelled\"} 1\n"), std::string::npos);
   EXPECT_NE(text.find("# TYPE seckill_stock_left gauge\n"), std::string::npos);
   EXPECT_NE(text.find("seckill_stock_left{sale=\"phone-drop\"} 997\n"), std::string::npos);
   EXPECT_NE(text.find("seckill_stock_left{sale=\"we\\\"ird\\\\\"} 0\n"), std::string::npos);
+}
+
+TEST(MetricsTest, AdmissionAndRulesAndBreakers) {
+  HttpMetrics m;
+  m.recordAdmission(ratelimit::Verdict::kAllow);
+  m.recordAdmission(ratelimit::Verdict::kReject);
+  m.recordAdmission(ratelimit::Verdict::kReject);
+  EngineStats s;
+  m.fill(s);
+  EXPECT_EQ(s.admission.allowed, 1u);
+  EXPECT_EQ(s.admission.rejected, 2u);
+  s.rules = {{.key = 1, .id = "orders per user", .name = "POST /x user token_bucket 5/s",
+              .passed = 4, .limited = 2}};
+  s.breakers = {{.name = "stock_store", .state = "open", .mode = "normal",
+                 .transitions_into = {{"closed", 0}, {"open", 3}}}};
+  s.extra = {{"seckill_thing", "A thing.", MetricFamily::Type::kGauge, {{"a=\"b\"", 7}}}};
+  std::string text;
+  renderPrometheus(s, text);
+  expectPrometheusShape(text);
+  EXPECT_NE(text.find("seckill_admission_total{decision=\"rejected\"} 2\n"), std::string::npos);
+  EXPECT_NE(text.find("seckill_rule_requests_total{rule=\"orders per user\",decision=\"limited\"} 2\n"),
+            std::string::npos)
+      << "the rule's id is the label";
+  EXPECT_NE(text.find("seckill_breaker_state{breaker=\"stock_store\",state=\"open\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("seckill_breaker_state{breaker=\"stock_store\",state=\"closed\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("seckill_breaker_transitions_total{breaker=\"stock_store\",to=\"open\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("# TYPE seckill_thing gauge\nseckill_thing{a=\"b\"} 7\n"), std::string::npos);
 }
 
 TEST(MetricsTest, MicrosAsSeconds) {

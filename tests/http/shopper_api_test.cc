@@ -49,9 +49,7 @@ class ShopperApiTest : public ::testing::Test {
       : world_(std::move(specs)),
         api_(
             [this] {
-              ShopperApiDeps deps = apiDepsOf(world_);
-              deps.extra_metrics = [](std::string& out) { out.append("extra_series 7\n"); };
-              return deps;
+              return apiDepsOf(world_);
             }(),
             metrics_) {}
 
@@ -382,7 +380,6 @@ TEST_F(ShopperApiTest, Metrics) {
   EXPECT_NE(r.body.find("seckill_orders{state=\"pending_payment\"} 1\n"), std::string::npos);
   EXPECT_NE(r.body.find("seckill_stock_left{sale=\"s1\"} 1\n"), std::string::npos);
   EXPECT_NE(r.body.find("seckill_stock_left{sale=\"fifo\"} 3\n"), std::string::npos);
-  EXPECT_NE(r.body.find("extra_series 7\n"), std::string::npos);
   EXPECT_NE(r.body.find("seckill_http_connections 0\n"), std::string::npos);
 }
 

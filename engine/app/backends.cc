@@ -7,6 +7,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "engine/store/file/file_control_store.h"
+#include "engine/store/memory/memory_control_store.h"
 #include "engine/store/memory/memory_delay_queue.h"
 #include "engine/store/memory/memory_order_repository.h"
 #include "engine/store/memory/memory_sale_store.h"
@@ -20,7 +22,7 @@
 #include "engine/store/redis/redis_keys.h"
 #include "engine/store/redis/redis_order_repository.h"
 #include "engine/store/redis/redis_rate_limiter.h"
-#include "engine/store/redis/redis_rule_store.h"
+#include "engine/store/redis/redis_control_store.h"
 #include "engine/store/redis/redis_sale_store.h"
 #include "spdlog/spdlog.h"
 
@@ -53,16 +55,11 @@ struct Backends::Impl {
   // with the short [limits] distributed_timeout.
   std::unique_ptr<RedisClient> limits_redis;
   std::unique_ptr<RedisRateLimiter> rate_limiter;
-  std::unique_ptr<RedisRuleStore> rule_store;
+  // The control state shared by every node ([limits] rule_store = "redis"): its own client.
+  std::unique_ptr<RedisClient> control_redis;
 };
 
 namespace {
-
-std::vector<std::string> saleIds(const EngineConfig& config) {
-  std::vector<std::string> ids;
-  for (const SaleSpec& s : config.sales) ids.push_back(s.id);
-  return ids;
-}
 
 // The batch writer's consumer name: stable across restarts of this node, so a
 // restarted engine re-reads its own unacknowledged entries at once, and
@@ -86,8 +83,20 @@ Backends::Backends(const EngineConfig& config)
 
 Backends::~Backends() { shutdown(); }
 
-absl::StatusOr<std::unique_ptr<Backends>> Backends::create(const EngineConfig& config) {
+absl::StatusOr<std::unique_ptr<Backends>> Backends::create(const EngineConfig& config,
+                                                          SaleIdList sale_ids) {
   std::unique_ptr<Backends> b(new Backends(config));
+  // The control state of one node: a state directory, or memory.
+  if (config.limits.rule_store != LimitsConfig::RuleStore::kRedis) {
+    if (config.admin.state_dir.empty()) {
+      b->control_ = std::make_unique<MemoryControlStore>();
+    } else {
+      absl::StatusOr<std::unique_ptr<FileControlStore>> files =
+          FileControlStore::open(config.admin.state_dir);
+      if (!files.ok()) return files.status();
+      b->control_ = *std::move(files);
+    }
+  }
   if (config.store.kind == StoreConfig::Kind::kMemory) {
     auto orders = std::make_unique<MemoryOrderRepository>();
     auto cancels = std::make_unique<MemoryDelayQueue>();
@@ -115,28 +124,26 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::create(const EngineConfig& c
   RedisClientOptions limits_options = options;
   limits_options.command_timeout = config.limits.distributed_timeout;
   limits_options.scripts = rateLimitScripts();
+  RedisClientOptions control_options = options;
+  control_options.connections = 1;
+  control_options.scripts = controlScripts();
   b->impl_->limits_redis = std::make_unique<RedisClient>(std::move(limits_options));
   b->impl_->rate_limiter = std::make_unique<RedisRateLimiter>(*b->impl_->limits_redis);
   if (config.limits.rule_store == LimitsConfig::RuleStore::kRedis) {
-    RedisRuleStoreOptions rule_options;
-    rule_options.poll_interval = config.limits.rule_poll;
-    rule_options.on_error = [](const absl::Status& s) {
-      spdlog::error("rules in Redis: {}", std::string_view(s.message().data(), s.message().size()));
-    };
-    b->impl_->rule_store =
-        std::make_unique<RedisRuleStore>(*b->impl_->limits_redis, std::move(rule_options));
+    b->impl_->control_redis = std::make_unique<RedisClient>(std::move(control_options));
+    RedisControlStoreOptions store_options;
+    store_options.poll_interval = config.limits.rule_poll;
+    b->control_ = std::make_unique<RedisControlStore>(*b->impl_->control_redis, store_options);
   }
   options.scripts = storeScripts();
   b->redis_ = std::make_unique<RedisClient>(std::move(options));
-  // Nothing can be served until Redis answers once: the sales are registered there.
-  const std::vector<std::string> ids = saleIds(config);
   RedisSaleStore::Options store_options;
   store_options.stream_orders = config.orders.kind == OrdersConfig::Kind::kMysql;
   auto store = std::make_unique<RedisSaleStore>(*b->redis_, std::move(store_options));
   b->impl_->redis_store = store.get();
   b->store_ = store.get();
   b->owned_store_ = std::move(store);
-  auto cancels = std::make_unique<RedisDelayQueue>(*b->redis_, ids);
+  auto cancels = std::make_unique<RedisDelayQueue>(*b->redis_, sale_ids);
   b->cancels_ = cancels.get();
   b->owned_cancels_ = std::move(cancels);
   if (config.orders.kind == OrdersConfig::Kind::kMysql) {
@@ -158,7 +165,7 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::create(const EngineConfig& c
     b->orders_ = orders.get();
     b->owned_orders_ = std::move(orders);
     OrderWriterOptions writer;
-    writer.sale_ids = ids;
+    writer.sale_ids = sale_ids;
     writer.consumer = writerName(config);
     writer.workers = config.orders.writers;
     writer.batch = config.orders.batch;
@@ -169,7 +176,7 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::create(const EngineConfig& c
     // counts() of the MySQL repository never blocks: no cache needed.
     return b;
   }
-  auto orders = std::make_unique<RedisOrderRepository>(*b->redis_, ids);
+  auto orders = std::make_unique<RedisOrderRepository>(*b->redis_, sale_ids);
   b->orders_ = orders.get();
   b->owned_orders_ = std::move(orders);
   b->metrics_orders_ = std::make_unique<CachedCountsRepository>(*b->orders_);
@@ -180,8 +187,6 @@ ratelimit::RemoteLimiterBackend* Backends::rateLimitBackend() {
   return impl_->rate_limiter.get();
 }
 
-RedisRuleStore* Backends::ruleStore() { return impl_->rule_store.get(); }
-
 void Backends::start() {
   if (impl_->writer) impl_->writer->start();
 }
@@ -190,7 +195,8 @@ void Backends::shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (impl_->memory_store != nullptr) impl_->memory_store->shutdown();
-  if (impl_->rule_store) impl_->rule_store->stop();
+  if (control_) control_->stop();
+  if (impl_->control_redis) impl_->control_redis->shutdown();
   if (impl_->limits_redis) impl_->limits_redis->shutdown();
   // The writer finishes the batch it is writing; what it has not acked stays
   // in the stream for the next start (or another node).
@@ -205,53 +211,42 @@ void Backends::refreshGauges() {
   if (metrics_orders_) metrics_orders_->refresh();
 }
 
-void Backends::appendMetrics(std::string& out) const {
+void Backends::collect(EngineStats& out) const {
+  const OrderCounts c = metrics_orders_ ? metrics_orders_->counts() : orders_->counts();
+  out.orders.pending_now = c.pending_payment;
+  out.orders.paid_now = c.paid;
+  out.orders.cancelled_now = c.cancelled;
+  out.cancel_queue_pending = cancels_pending_.load(std::memory_order_relaxed);
   if (!redis_) return;
-  absl::StrAppend(&out,
-                  "# HELP seckill_redis_connections_up Redis connections currently up.\n"
-                  "# TYPE seckill_redis_connections_up gauge\n"
-                  "seckill_redis_connections_up ",
-                  redis_->connectedCount(),
-                  "\n# HELP seckill_redis_commands_total Commands written to Redis.\n"
-                  "# TYPE seckill_redis_commands_total counter\n"
-                  "seckill_redis_commands_total ",
-                  redis_->commandsSent(),
-                  "\n# HELP seckill_redis_order_groups_total Order scripts sent (group commit: "
-                  "one per group of attempts).\n"
-                  "# TYPE seckill_redis_order_groups_total counter\n"
-                  "seckill_redis_order_groups_total ",
-                  impl_->redis_store->attemptGroups(),
-                  "\n# HELP seckill_redis_order_attempts_total Order attempts those scripts "
-                  "carried.\n# TYPE seckill_redis_order_attempts_total counter\n"
-                  "seckill_redis_order_attempts_total ",
-                  impl_->redis_store->attemptsGrouped(), "\n");
+  using Type = MetricFamily::Type;
+  auto family = [&out](const char* name, const char* help, Type type, int64_t value) {
+    out.extra.push_back(MetricFamily{name, help, type, {{"", value}}});
+  };
+  auto i64 = [](uint64_t v) { return static_cast<int64_t>(v); };
+  family("seckill_redis_connections_up", "Redis connections currently up.", Type::kGauge,
+         redis_->connectedCount());
+  family("seckill_redis_commands_total", "Commands written to Redis.", Type::kCounter,
+         i64(redis_->commandsSent()));
+  family("seckill_redis_order_groups_total",
+         "Order scripts sent (group commit: one per group of attempts).", Type::kCounter,
+         i64(impl_->redis_store->attemptGroups()));
+  family("seckill_redis_order_attempts_total", "Order attempts those scripts carried.",
+         Type::kCounter, i64(impl_->redis_store->attemptsGrouped()));
   if (const OrderWriter* w = impl_->writer.get()) {
-    absl::StrAppend(
-        &out,
-        "# HELP seckill_order_writer_persisted_total Orders written to the database.\n"
-        "# TYPE seckill_order_writer_persisted_total counter\n"
-        "seckill_order_writer_persisted_total ",
-        w->persisted(),
-        "\n# HELP seckill_order_writer_batches_total Batches committed.\n"
-        "# TYPE seckill_order_writer_batches_total counter\n"
-        "seckill_order_writer_batches_total ",
-        w->batches(),
-        "\n# HELP seckill_order_writer_duplicates_dropped_total Orders refused by the unique "
-        "(sale, user) key.\n# TYPE seckill_order_writer_duplicates_dropped_total counter\n"
-        "seckill_order_writer_duplicates_dropped_total ",
-        w->duplicatesDropped(),
-        "\n# HELP seckill_order_writer_errors_total Failed database or Redis operations "
-        "(retried).\n# TYPE seckill_order_writer_errors_total counter\n"
-        "seckill_order_writer_errors_total ",
-        w->errors(),
-        "\n# HELP seckill_order_writer_claimed_total Entries taken over from a dead writer.\n"
-        "# TYPE seckill_order_writer_claimed_total counter\n"
-        "seckill_order_writer_claimed_total ",
-        w->claimed(),
-        "\n# HELP seckill_order_writer_lag Orders in the streams not yet in the database.\n"
-        "# TYPE seckill_order_writer_lag gauge\n"
-        "seckill_order_writer_lag ",
-        w->lag(), "\n");
+    out.orders.cancelled_duplicate = w->duplicatesDropped();
+    family("seckill_order_writer_persisted_total", "Orders written to the database.",
+           Type::kCounter, i64(w->persisted()));
+    family("seckill_order_writer_batches_total", "Batches committed.", Type::kCounter,
+           i64(w->batches()));
+    family("seckill_order_writer_duplicates_dropped_total",
+           "Orders refused by the unique (sale, user) key.", Type::kCounter,
+           i64(w->duplicatesDropped()));
+    family("seckill_order_writer_errors_total",
+           "Failed database or Redis operations (retried).", Type::kCounter, i64(w->errors()));
+    family("seckill_order_writer_claimed_total", "Entries taken over from a dead writer.",
+           Type::kCounter, i64(w->claimed()));
+    family("seckill_order_writer_lag", "Orders in the streams not yet in the database.",
+           Type::kGauge, w->lag());
   }
 }
 

@@ -8,13 +8,15 @@
 
 #include "absl/status/statusor.h"
 #include "engine/app/config.h"
+#include "engine/core/control/control_store.h"
 #include "engine/core/delay_queue.h"
+#include "engine/core/engine_stats.h"
 #include "engine/core/order_repository.h"
+#include "engine/core/sale_ids.h"
 #include "engine/core/sale_store.h"
 
 namespace seckill {
 class RedisClient;
-class RedisRuleStore;
 namespace ratelimit {
 class RemoteLimiterBackend;
 }
@@ -29,6 +31,9 @@ class CachedCountsRepository final : public OrderRepository {
   explicit CachedCountsRepository(OrderRepository& inner) : inner_(inner) {}
   void get(std::string_view order_id, Callback<absl::StatusOr<Order>> done) override {
     inner_.get(order_id, std::move(done));
+  }
+  void list(const OrderQuery& query, Callback<absl::StatusOr<OrderPage>> done) override {
+    inner_.list(query, std::move(done));
   }
   void transition(std::string_view order_id, OrderState from, OrderState to, CancelReason reason,
                   absl::Time at, std::optional<absl::Time> only_before,
@@ -46,16 +51,19 @@ class CachedCountsRepository final : public OrderRepository {
   std::atomic<int64_t> cancelled_{0};
 };
 
-// The stores the engine runs on, built from [store] and [orders]: the memory
+// The stores the engine runs on, built from [store], [orders], [limits] and [admin]: the memory
 // stores (the embedded default), or Redis for stock, dedup, tokens and the
-// delayed cancels with orders in Redis or in MariaDB/MySQL. Owns them and
-// whatever they need (the Redis client, the DB pool and batch writer).
+// delayed cancels with orders in Redis or in MariaDB/MySQL; and where the control state lives
+// (Redis, a state directory, or memory). Owns them and whatever they need (the Redis clients,
+// the DB pool and batch writer).
 class Backends {
  public:
   // Connects (Redis, MySQL: blocking, with the configured timeouts) and, for
-  // MySQL, creates or migrates the schema. Unavailable when a server cannot be
-  // reached at start; InvalidArgument for a config the stores refuse.
-  static absl::StatusOr<std::unique_ptr<Backends>> create(const EngineConfig& config);
+  // MySQL, creates or migrates the schema; opens the state directory. Unavailable when a
+  // server cannot be reached at start; InvalidArgument for a config the stores refuse.
+  // `sale_ids` names the sales served at any moment (stores with per-sale structures follow it).
+  static absl::StatusOr<std::unique_ptr<Backends>> create(const EngineConfig& config,
+                                                          SaleIdList sale_ids);
   ~Backends();  // shutdown()
   Backends(const Backends&) = delete;
   Backends& operator=(const Backends&) = delete;
@@ -75,15 +83,17 @@ class Backends {
   RedisClient* redis() { return redis_.get(); }
   // Where distributed rate rules keep their state; nullptr with the memory stores.
   ratelimit::RemoteLimiterBackend* rateLimitBackend();
-  // The rule set shared by every node; nullptr unless [limits] rule_store = "redis".
-  RedisRuleStore* ruleStore();
+  // Where the control state (rule versions, breaker modes, sales, audit) lives.
+  control::ControlStore& control() { return *control_; }
 
   // Renews what /metrics reads without blocking (cancel queue depth, order
   // counts); call from a background thread.
   void refreshGauges();
   size_t cancelsPending() const { return cancels_pending_.load(std::memory_order_relaxed); }
-  // Prometheus series of the backends (Redis connections, batch writer).
-  void appendMetrics(std::string& out) const;
+  // The backends' part of the engine's stats: order counts by state, the cancel queue, the
+  // batch writer's duplicates, and their own series (Redis connections, batch writer). Never
+  // blocks.
+  void collect(EngineStats& out) const;
   // One log line: what the engine runs on.
   std::string describe() const;
 
@@ -102,6 +112,7 @@ class Backends {
   OrderRepository* orders_ = nullptr;
   DelayQueue* cancels_ = nullptr;
   std::unique_ptr<CachedCountsRepository> metrics_orders_;
+  std::unique_ptr<control::ControlStore> control_;
   std::atomic<size_t> cancels_pending_{0};
   bool shut_down_ = false;
 };

@@ -19,8 +19,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/core/strings.h"
+#include "engine/store/mysql/mysql_url.h"
 
 namespace seckill::app {
 namespace {
@@ -311,23 +313,6 @@ void parseHttp(TableReader& r, http::ServerOptions& out) {
   }
 }
 
-// The shape of a MySQL URL: "mysql://user[:password]@host[:port]/database".
-absl::Status validateMysqlUrl(std::string_view url) {
-  if (!url.starts_with("mysql://")) {
-    return absl::InvalidArgumentError("must start with mysql:// (mysql://user:password@host:3306/db)");
-  }
-  std::string_view rest = url.substr(8);
-  size_t at = rest.rfind('@');
-  size_t slash = rest.find('/', at == std::string_view::npos ? 0 : at);
-  if (at == std::string_view::npos || at == 0) {
-    return absl::InvalidArgumentError("needs a user: mysql://user:password@host:3306/db");
-  }
-  if (slash == std::string_view::npos || slash + 1 >= rest.size()) {
-    return absl::InvalidArgumentError("needs a database: mysql://user:password@host:3306/db");
-  }
-  return absl::OkStatus();
-}
-
 void parseStore(TableReader& r, StoreConfig& out) {
   if (auto v = r.string("kind")) {
     if (*v == "memory") {
@@ -392,8 +377,9 @@ void parseOrders(TableReader& r, OrdersConfig& out) {
     }
   }
   if (auto v = r.string("mysql")) {
-    if (absl::Status s = validateMysqlUrl(*v); !s.ok()) {
-      r.invalid("mysql", s);
+    // The parser start-up uses: --check accepts exactly what start-up accepts.
+    if (absl::StatusOr<MysqlUrl> url = parseMysqlUrl(*v); !url.ok()) {
+      r.invalid("mysql", url.status());
     } else {
       out.mysql = *v;
     }
@@ -524,6 +510,7 @@ void parseRule(Diagnostics& diag, const toml::table& table, int index,
     spec.path = *v;
     r.relabel(absl::StrCat("rule #", index, " \"", spec.path, "\""));
   }
+  if (auto v = r.string("id")) spec.id = *v;
   if (auto v = r.string("method")) {
     std::string m = absl::AsciiStrToUpper(*v);
     if (m.empty() || !std::all_of(m.begin(), m.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
@@ -591,12 +578,9 @@ void parseOverride(Diagnostics& diag, const toml::table& table, int index,
   }
   r.require("mode");
   if (auto v = r.string("mode")) {
-    if (*v == "dry_run") {
-      o.mode = ratelimit::OverrideMode::kDryRun;
-    } else if (*v == "shed") {
-      o.mode = ratelimit::OverrideMode::kShed;
-    } else if (*v == "none") {
-      o.mode = ratelimit::OverrideMode::kNone;
+    absl::StatusOr<ratelimit::OverrideMode> m = ratelimit::parseOverrideMode(*v);
+    if (m.ok()) {
+      o.mode = *m;
     } else {
       r.invalid("mode", "must be dry_run | shed | none");
     }
@@ -662,6 +646,59 @@ void parseBreaker(TableReader& r, BreakerConfig& out) {
       r.invalid("mode", m.status());
     }
   }
+}
+
+void parseAdmin(TableReader& r, AdminConfig& out) {
+  if (auto v = r.string("listen")) {
+    absl::StatusOr<ListenAddress> addr = parseListenAddress(*v);
+    if (addr.ok()) {
+      out.listen = formatListenAddress(addr->host, addr->port);
+    } else {
+      r.invalid("listen", addr.status());
+    }
+  }
+  auto path = [&r](std::string_view key, std::string& field) {
+    if (auto v = r.string(key)) {
+      if (v->empty()) {
+        r.invalid(key, "must not be empty (leave the key out instead)");
+      } else {
+        field = *v;
+      }
+    }
+  };
+  path("tokens", out.tokens);
+  path("state_dir", out.state_dir);
+  path("tls_cert", out.tls_cert);
+  path("tls_key", out.tls_key);
+  path("tls_client_ca", out.tls_client_ca);
+  if (auto v = r.string("node_id")) {
+    if (!isValidId(*v)) {
+      r.invalid("node_id", "must be 1-64 chars of [A-Za-z0-9_-]");
+    } else {
+      out.node_id = *v;
+    }
+  }
+  if (auto v = r.duration("history")) {
+    if (*v < absl::Hours(1) || *v > absl::Hours(24)) {
+      r.invalid("history", "must be between 1h and 24h");
+    } else {
+      out.history = *v;
+    }
+  }
+  if (out.tls_cert.empty() != out.tls_key.empty()) {
+    r.invalid(out.tls_cert.empty() ? "tls_key" : "tls_cert", "needs tls_cert and tls_key together");
+  }
+  if (!out.tls_client_ca.empty() && out.tls_cert.empty()) {
+    r.invalid("tls_client_ca", "needs tls_cert and tls_key (mutual TLS is TLS first)");
+  }
+}
+
+// Pins a validateRules() message ("rule N (line L) ...") to its line.
+int ruleProblemLine(const std::vector<ratelimit::RuleSpec>& rules, std::string_view message) {
+  for (const ratelimit::RuleSpec& r : rules) {
+    if (absl::StrContains(av(message), absl::StrCat("(line ", r.line, ")"))) return r.line;
+  }
+  return 0;
 }
 
 }  // namespace
@@ -735,20 +772,24 @@ absl::StatusOr<EngineConfig> parseConfig(std::string_view text, std::string_view
     parseBreaker(r, config.breaker);
     r.finish();
   }
+  if (const toml::table* t = top.subTable("admin")) {
+    TableReader r = TableReader::dotted(diag, *t, "admin");
+    parseAdmin(r, config.admin);
+    r.finish();
+  }
   top.finish();
 
-  // The rule set is accepted or rejected whole, as a reload would be.
-  if (diag.ok() && !config.limits.rules.empty()) {
-    if (absl::Status s = ratelimit::validateRules(config.limits.rules); !s.ok()) {
-      int line = 0;
-      // The message names "rule N (line L)"; pin it to that line.
-      for (const ratelimit::RuleSpec& r : config.limits.rules) {
-        if (absl::StrContains(s.message(), absl::StrCat("(line ", r.line, ")"))) {
-          line = r.line;
-          break;
-        }
-      }
-      diag.error(line, std::string(s.message()));
+  // The rule set is accepted or rejected whole, as a reload would be: the check the control
+  // plane makes (rules, their ids, the overrides).
+  if (diag.ok()) {
+    control::RuleDocument doc{config.limits.rules, config.limits.overrides};
+    control::normalize(doc);
+    for (const ratelimit::RuleProblem& p : control::checkDocument(doc)) {
+      diag.error(ruleProblemLine(doc.rules, p.message), p.message);
+    }
+    if (diag.ok()) {
+      config.limits.rules = std::move(doc.rules);
+      config.limits.overrides = std::move(doc.overrides);
     }
   }
   if (diag.ok()) {
@@ -760,6 +801,110 @@ absl::StatusOr<EngineConfig> parseConfig(std::string_view text, std::string_view
 
   if (!diag.ok()) return diag.status();
   return config;
+}
+
+absl::StatusOr<control::RuleDocument> parseRuleFile(std::string_view text,
+                                                    std::string_view source_name,
+                                                    std::vector<ratelimit::RuleProblem>* problems) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::string message = absl::StrCat(av(source_name), ":", e.source().begin.line,
+                                       ": TOML syntax error: ", av(e.description()));
+    if (problems != nullptr) {
+      problems->push_back({-1, "", static_cast<int>(e.source().begin.line), message});
+    }
+    return absl::InvalidArgumentError(message);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat(av(source_name), ": cannot parse: ", e.what()));
+  }
+  Diagnostics diag(source_name);
+  control::RuleDocument doc;
+  TableReader top = TableReader::dotted(diag, root, "");
+  int rule_index = 0;
+  for (const toml::table* t : top.arrayOfTables("rule")) parseRule(diag, *t, ++rule_index, doc.rules);
+  int override_index = 0;
+  for (const toml::table* t : top.arrayOfTables("override")) {
+    parseOverride(diag, *t, ++override_index, doc.overrides);
+  }
+  for (auto&& [k, v] : root) {
+    if (k.str() == "rule" || k.str() == "override") continue;
+    diag.error(lineOf(v), absl::StrCat("\"", av(k.str()),
+                                       "\": a rule file holds only [[rule]] and [[override]] tables"));
+  }
+  if (diag.ok()) {
+    control::normalize(doc);
+    for (const ratelimit::RuleProblem& p : control::checkDocument(doc)) {
+      diag.error(ruleProblemLine(doc.rules, p.message), p.message);
+      if (problems != nullptr) problems->push_back(p);
+    }
+  } else if (problems != nullptr) {
+    for (absl::string_view line : absl::StrSplit(diag.status().message(), '\n')) {
+      problems->push_back({-1, "", 0, std::string(line)});
+    }
+  }
+  if (!diag.ok()) return diag.status();
+  return doc;
+}
+
+namespace {
+
+// A TOML basic string: quoted, with \ " and control characters escaped.
+std::string tomlString(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out.append("\\\""); break;
+      case '\\': out.append("\\\\"); break;
+      case '\n': out.append("\\n"); break;
+      case '\t': out.append("\\t"); break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace
+
+std::string formatRuleFile(const control::RuleDocument& doc) {
+  std::string out;
+  for (const ratelimit::RuleSpec& r : doc.rules) {
+    if (!out.empty()) out.push_back('\n');
+    out.append("[[rule]]\n");
+    if (!r.id.empty() && r.id != r.defaultId()) absl::StrAppend(&out, "id = ", tomlString(r.id), "\n");
+    absl::StrAppend(&out, "path = ", tomlString(r.path), "\n");
+    if (r.method) absl::StrAppend(&out, "method = ", tomlString(*r.method), "\n");
+    absl::StrAppend(&out, "scope = ", tomlString(ratelimit::scopeName(r.scope, r.header)), "\n");
+    absl::StrAppend(&out, "algorithm = \"", av(ratelimit::algorithmName(r.algorithm)), "\"\n");
+    absl::StrAppend(&out, "rate = ", r.rate, "\nper = \"", ratelimit::perName(r.per), "\"\n");
+    if (r.algorithm == ratelimit::Algorithm::kTokenBucket || r.burst != 1) {
+      absl::StrAppend(&out, "burst = ", r.burst, "\n");
+    }
+    if (r.algorithm == ratelimit::Algorithm::kLeakyBucket || r.queue != 0) {
+      absl::StrAppend(&out, "queue = ", r.queue, "\n");
+    }
+    if (r.warmup > absl::ZeroDuration()) {
+      absl::StrAppend(&out, "warmup = \"", absl::FormatDuration(r.warmup), "\"\n");
+    }
+    absl::StrAppend(&out, "on_limit = \"", av(ratelimit::onLimitName(r.on_limit)), "\"\n");
+    if (r.max_wait > absl::ZeroDuration()) {
+      absl::StrAppend(&out, "max_wait = \"", absl::FormatDuration(r.max_wait), "\"\n");
+    }
+    if (r.distributed) out.append("distributed = true\n");
+  }
+  for (const ratelimit::Override& o : doc.overrides) {
+    if (!out.empty()) out.push_back('\n');
+    absl::StrAppend(&out, "[[override]]\nprefix = ", tomlString(o.prefix), "\nmode = \"",
+                    av(ratelimit::overrideModeName(o.mode)), "\"\n");
+  }
+  return out;
 }
 
 absl::StatusOr<EngineConfig> loadConfigFile(const std::string& path) {
@@ -858,6 +1003,9 @@ std::string_view configKeysHelp() {
             window = "count" | "time", window_calls = 100, window_length = "10s",
             min_calls = 20, failure_ratio = 0.5, slow_ratio = 1.0, slow_call = "1s",
             open_for = "5s", probe_calls = 3
+  [admin]   listen = "127.0.0.1:9090", tokens = "PATH" ("<token> <role> <name>" lines; without
+            it the admin API is off), state_dir = "PATH" (rules, modes, sales, audit), node_id,
+            tls_cert / tls_key / tls_client_ca = "PATH", history = "1h"
   Durations take a unit: "500ms", "30s", "15m", "1h". Unknown keys are errors.
 Without --config the engine serves the demo sale "demo" (stock 10000) on 127.0.0.1:8080.)";
 }

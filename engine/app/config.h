@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "engine/core/control/rule_document.h"
 #include "engine/core/ratelimit/circuit_breaker.h"
 #include "engine/core/ratelimit/rate_limiter.h"
 #include "engine/core/ratelimit/remote_limiter.h"
@@ -78,6 +79,22 @@ struct BreakerConfig {
   ratelimit::CircuitBreaker::Mode mode = ratelimit::CircuitBreaker::Mode::kNormal;
 };
 
+// The [admin] table: the gRPC admin API's listener and where the control state lives.
+struct AdminConfig {
+  std::string listen = "127.0.0.1:9090";
+  // "<token> <role> <name>" per line; without it the admin listener does not start.
+  std::string tokens;
+  // Rules, overrides, breaker modes, sales made through the API, and the audit log: kept here
+  // (one node), or in Redis with [limits] rule_store = "redis". Empty: in memory (lost at
+  // restart).
+  std::string state_dir;
+  std::string node_id;  // empty: "<hostname>:<http port>"
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  absl::Duration history = absl::Hours(1);  // stats kept at one-second resolution (>= 1h)
+};
+
 // Everything the engine is started with. Produced by parseConfig() (or
 // demoConfig()) and then only read. http.host/port hold the parsed `listen`.
 struct EngineConfig {
@@ -87,6 +104,7 @@ struct EngineConfig {
   std::vector<SaleSpec> sales;  // in file order
   LimitsConfig limits;
   BreakerConfig breaker;
+  AdminConfig admin;
 };
 
 // Parses a TOML config. `source_name` (usually the file path) prefixes every
@@ -108,6 +126,16 @@ EngineConfig demoConfig();
 absl::Status overrideListen(EngineConfig& config, std::string_view listen);
 // Applies --threads: must be >= 1.
 absl::Status overrideThreads(EngineConfig& config, int64_t threads);
+
+// A rule file: only [[rule]] and [[override]] tables, in the config file's syntax (what the
+// admin API's Rules.Apply / Validate take as text). InvalidArgument with one
+// "<source_name>:<line>: <problem>" line per problem; `problems` (optional) gets each with the
+// rule's index and the field.
+absl::StatusOr<control::RuleDocument> parseRuleFile(
+    std::string_view toml, std::string_view source_name,
+    std::vector<ratelimit::RuleProblem>* problems = nullptr);
+// The document as a rule file (parseRuleFile reads it back to the same document).
+std::string formatRuleFile(const control::RuleDocument& doc);
 
 // Things that are legal but probably unintended (no sales, a window already
 // closed at `now`, zero stock), one human-readable line each.

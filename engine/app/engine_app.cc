@@ -1,5 +1,6 @@
 #include "engine/app/engine_app.h"
 
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include <random>
@@ -9,8 +10,6 @@
 #include "absl/time/time.h"
 #include "engine/app/redis_checks.h"
 #include "engine/core/strings.h"
-#include "engine/http/metrics.h"
-#include "engine/store/redis/redis_rule_store.h"
 #include "spdlog/spdlog.h"
 
 namespace seckill::app {
@@ -38,12 +37,64 @@ std::string describeSale(const SaleSpec& s) {
       absl::FormatDuration(s.pay_timeout), s.require_token ? ", token required" : "");
 }
 
+// "<hostname>:<http port>", unless [admin] node_id names the node.
+std::string nodeIdOf(const EngineConfig& config) {
+  if (!config.admin.node_id.empty()) return config.admin.node_id;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0 || host[0] == '\0') return "engine";
+  return absl::StrCat(host, ":", config.http.port);
+}
+
+// What the control plane decided on its own goes to the log.
+control::Notify logNotices() {
+  return [](bool warning, std::string message) {
+    if (warning) {
+      spdlog::warn("{}", message);
+    } else {
+      spdlog::info("{}", message);
+    }
+  };
+}
+
+int64_t mtimeNanos(const struct stat& st) {
+  return int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config,
-                                                            std::string config_path) {
-  absl::StatusOr<std::unique_ptr<SaleCatalog>> catalog = SaleCatalog::create(config.sales);
+                                                            std::string config_path,
+                                                            EngineOptions options) {
+  static SystemClock system_clock;
+  const Clock& clock = options.clock != nullptr ? *options.clock : system_clock;
+  const std::string node_id = nodeIdOf(config);
+
+  // The stores follow the catalog's sales, which exist only once the state is read: they ask
+  // through this holder.
+  auto catalog_holder = std::make_shared<std::atomic<const SaleCatalog*>>(nullptr);
+  SaleIdList sale_ids = [catalog_holder] {
+    std::vector<std::string> ids;
+    if (const SaleCatalog* c = catalog_holder->load(std::memory_order_acquire)) {
+      for (const auto& sale : c->all()) ids.push_back(sale->spec.id);
+    }
+    return ids;
+  };
+  absl::StatusOr<std::unique_ptr<Backends>> backends = Backends::create(config, sale_ids);
+  if (!backends.ok()) return backends.status();
+
+  // The sales: the file's, with the state's changes over them, and those made through the API.
+  auto sale_control = std::make_unique<control::SaleControl>(clock, (*backends)->control(),
+                                                              (*backends)->store(), node_id,
+                                                              logNotices());
+  absl::StatusOr<std::vector<SaleSpec>> specs = sale_control->merge(config.sales);
+  if (!specs.ok()) {
+    return absl::Status(specs.status().code(), absl::StrCat("cannot read the sales in the state: ",
+                                                            specs.status().message()));
+  }
+  absl::StatusOr<std::unique_ptr<SaleCatalog>> catalog = SaleCatalog::create(*std::move(specs));
   if (!catalog.ok()) return catalog.status();
+  catalog_holder->store(catalog->get(), std::memory_order_release);
+
   // One breaker per backend dependency; every transition is logged.
   auto listener = [](const ratelimit::CircuitBreaker::Transition& t) {
     spdlog::warn("circuit breaker {}: {} -> {} ({}){}", str(t.breaker),
@@ -54,29 +105,20 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
   if (!stock.ok()) return stock.status();
   auto orders = ratelimit::CircuitBreaker::create("order_store", config.breaker.options, listener);
   if (!orders.ok()) return orders.status();
-  const absl::Time now = absl::Now();
-  (*stock)->setMode(config.breaker.mode, now);
-  (*orders)->setMode(config.breaker.mode, now);
 
-  absl::StatusOr<std::unique_ptr<Backends>> backends = Backends::create(config);
-  if (!backends.ok()) return backends.status();
-  std::unique_ptr<EngineApp> app(new EngineApp(std::move(config), std::move(config_path),
-                                               std::move(*catalog), std::move(*backends),
-                                               std::move(*stock), std::move(*orders)));
+  const std::string engine_version = options.engine_version;
+  std::unique_ptr<EngineApp> app(new EngineApp(
+      std::move(config), std::move(config_path), clock, node_id, *std::move(backends),
+      *std::move(catalog), std::move(sale_control), *std::move(stock), *std::move(orders)));
   if (absl::Status s = app->sales_.registerSales(); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("cannot register the sales with the store: ",
                                                s.message()));
   }
-  if (absl::Status s = app->loadRules(); !s.ok()) return s;
-  app->applyOverrides(app->config_.limits.overrides);
 
   if (RedisClient* redis = app->backends_->redis()) {
     // Settings of the Redis servers that can lose what the engine acknowledged.
-    std::vector<std::string> sale_ids;
-    for (const SaleSpec& s : app->config_.sales) sale_ids.push_back(s.id);
-    for (const std::string& warning : checkRedisSettings(*redis, sale_ids)) {
-      spdlog::warn("{}", warning);
-    }
+    std::vector<std::string> ids = sale_ids();
+    for (const std::string& warning : checkRedisSettings(*redis, ids)) spdlog::warn("{}", warning);
     app->broadcast_ = std::make_unique<SaleBroadcast>(
         *redis, app->config_.store.redis, app->config_.store.redis_auth, *app->catalog_,
         app->backends_->store(), absl::StrCat(absl::Hex(randomSeed())));
@@ -87,17 +129,79 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
                                                          [broadcast] { broadcast->refresh(); });
   }
 
+  // The control state: sales, rules, breaker modes, each as the state and the file say.
+  if (absl::Status s = app->sale_control_->start(*app->catalog_, app->broadcast_.get()); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("sales: ", s.message()));
+  }
+  const control::RuleDocument file_rules{app->config_.limits.rules, app->config_.limits.overrides};
+  if (absl::Status s = app->rule_control_.start(file_rules, app->config_path_); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("rules: ", s.message()));
+  }
+  if (absl::Status s = app->breaker_control_.start(app->config_.breaker.mode); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("breakers: ", s.message()));
+  }
   EngineApp* self = app.get();
+  // Changes another node made to the shared state arrive here within rule_poll.
+  if (absl::Status s = app->backends_->control().watch([self](control::ControlTopic topic) {
+        absl::Status followed;
+        switch (topic) {
+          case control::ControlTopic::kRules: followed = self->rule_control_.follow(); break;
+          case control::ControlTopic::kBreakers: followed = self->breaker_control_.follow(); break;
+          case control::ControlTopic::kSales: followed = self->sale_control_->follow(); break;
+        }
+        if (followed.ok()) {
+          if (topic == control::ControlTopic::kRules) {
+            self->reloads_ok_.fetch_add(1, std::memory_order_relaxed);
+            spdlog::info("rules: following version {} from the shared state",
+                         self->rule_control_.current().change.version);
+          }
+        } else {
+          if (topic == control::ControlTopic::kRules) {
+            self->reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+          }
+          spdlog::error("cannot follow the shared control state: {}", str(followed.message()));
+        }
+      });
+      !s.ok()) {
+    return s;
+  }
+  // What another node changed between reading the state above and the watch starting.
+  for (absl::Status s : {app->rule_control_.follow(), app->breaker_control_.follow(),
+                         app->sale_control_->follow()}) {
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat("control state: ", s.message()));
+  }
+
+  StatsSources sources{
+      .clock = app->clock_,
+      .catalog = *app->catalog_,
+      .store = app->backends_->store(),
+      .sales = app->sales_,
+      .lifecycle = app->lifecycle_,
+      .rules = app->rules_,
+      .limiter = app->limiter_,
+      .breakers = {app->stock_breaker_.get(), app->order_breaker_.get()},
+      .backends = *app->backends_,
+      .consumer = app->consumer_,
+      .http = [self]() -> http::HttpMetrics* {
+        return self->server_ ? &self->server_->metrics() : nullptr;
+      },
+      .app = [self](EngineStats& out) { self->collectApp(out); },
+  };
+  app->collector_ = std::make_unique<StatsCollector>(std::move(sources));
+  app->sampler_ = std::make_unique<StatsSampler>(
+      app->clock_,
+      [self](Callback<EngineStats> done) { self->collector_->collect(true, std::move(done)); },
+      app->history_);
+
   http::ShopperApiDeps deps{
       .clock = app->clock_,
       .catalog = *app->catalog_,
       .sales = app->sales_,
       .orders = app->lifecycle_,
-      .repository = app->backends_->ordersForMetrics(),
-      .store = app->backends_->store(),
       .limiter = &app->limiter_,
       .on_shadow = [self](const ratelimit::Verdict& v) { self->onShadow(v); },
-      .extra_metrics = [self](std::string& out) { self->appendMetrics(out); },
+      .collect_stats =
+          [self](Callback<EngineStats> done) { self->collector_->collect(false, std::move(done)); },
   };
   absl::StatusOr<std::unique_ptr<http::Server>> server =
       http::Server::create(app->config_.http, std::move(deps));
@@ -109,18 +213,25 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
                      server.status().message()));
   }
   app->server_ = std::move(*server);
+  if (absl::Status s = app->startAdmin(engine_version); !s.ok()) return s;
   return app;
 }
 
-EngineApp::EngineApp(EngineConfig config, std::string config_path,
-                     std::unique_ptr<SaleCatalog> catalog, std::unique_ptr<Backends> backends,
+EngineApp::EngineApp(EngineConfig config, std::string config_path, const Clock& clock,
+                     std::string node_id, std::unique_ptr<Backends> backends,
+                     std::unique_ptr<SaleCatalog> catalog,
+                     std::unique_ptr<control::SaleControl> sales,
                      std::unique_ptr<ratelimit::CircuitBreaker> stock_breaker,
                      std::unique_ptr<ratelimit::CircuitBreaker> order_breaker)
     : config_(std::move(config)),
       config_path_(std::move(config_path)),
+      clock_(clock),
+      started_at_(clock.now()),
+      node_id_(std::move(node_id)),
       ids_(randomSeed()),
-      catalog_(std::move(catalog)),
       backends_(std::move(backends)),
+      catalog_(std::move(catalog)),
+      sale_control_(std::move(sales)),
       stock_breaker_(std::move(stock_breaker)),
       order_breaker_(std::move(order_breaker)),
       limiter_(rules_, backends_->rateLimitBackend(),
@@ -137,10 +248,63 @@ EngineApp::EngineApp(EngineConfig config, std::string config_path,
       sales_(clock_, *catalog_, backends_->store(), ids_, stock_breaker_.get()),
       lifecycle_(clock_, *catalog_, backends_->store(), backends_->orders(), order_breaker_.get()),
       consumer_(backends_->cancels(), lifecycle_),
+      rule_control_(clock_, backends_->control(), rules_, limiter_, node_id_, logNotices()),
+      breaker_control_(clock_, backends_->control(), {stock_breaker_.get(), order_breaker_.get()},
+                       node_id_, logNotices()),
+      history_(static_cast<size_t>(absl::ToInt64Seconds(config_.admin.history))),
       cancel_task_(config_.orders.cancel_poll, [this] { runCancelConsumer(); }),
       watch_task_(config_.limits.watch_interval, [this] { watchConfig(); }) {}
 
 EngineApp::~EngineApp() { stop(); }
+
+absl::Status EngineApp::startAdmin(const std::string& engine_version) {
+  const AdminConfig& a = config_.admin;
+  if (a.tokens.empty()) {
+    spdlog::warn(
+        "admin API off: [admin] tokens is not set (a file of \"<token> <role> <name>\" lines; "
+        "see the README's Admin API section)");
+    return absl::OkStatus();
+  }
+  absl::StatusOr<admin::TokenTable> tokens = admin::TokenTable::load(a.tokens);
+  if (!tokens.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("admin tokens: ", tokens.status().message()));
+  }
+  if (tokens->size() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("admin tokens: ", a.tokens, " holds no token"));
+  }
+  tokens_ = std::make_unique<admin::AdminTokens>(*std::move(tokens));
+  admin::AdminServerOptions options;
+  options.listen = a.listen;
+  options.tls = admin::TlsFiles{.cert = a.tls_cert, .key = a.tls_key, .client_ca = a.tls_client_ca};
+  admin::AdminDeps deps{
+      .clock = clock_,
+      .node = admin::NodeInfo{.engine_version = engine_version,
+                              .node_id = node_id_,
+                              .started_at = started_at_,
+                              .store = backends_->describe(),
+                              .state = backends_->control().describe()},
+      .rules = rule_control_,
+      .breakers = breaker_control_,
+      .sales = *sale_control_,
+      .state = backends_->control(),
+      .registry = rules_,
+      .catalog = *catalog_,
+      .stock = backends_->store(),
+      .orders = backends_->ordersForMetrics(),
+      .history = history_,
+      .rule_file = admin::RuleFileCodec{
+          .parse = [](std::string_view toml, std::vector<ratelimit::RuleProblem>* problems) {
+            return parseRuleFile(toml, "rules", problems);
+          },
+          .format = [](const control::RuleDocument& doc) { return formatRuleFile(doc); }},
+  };
+  absl::StatusOr<std::unique_ptr<admin::AdminServer>> server =
+      admin::AdminServer::start(options, std::move(deps), *tokens_);
+  if (!server.ok()) return server.status();
+  admin_ = *std::move(server);
+  return absl::OkStatus();
+}
 
 void EngineApp::start() {
   if (started_ || stopped_) return;
@@ -152,21 +316,24 @@ void EngineApp::start() {
     absl::MutexLock lock(&reload_mu_);
     struct stat st;
     if (!config_path_.empty() && ::stat(config_path_.c_str(), &st) == 0) {
-      watched_mtime_ns_ = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
+      watched_mtime_ns_ = mtimeNanos(st);
       watched_size_ = st.st_size;
     }
   }
   watch_task_.start();
   if (sold_out_task_) sold_out_task_->start();
+  sampler_->start();
   server_->start();
 }
 
 void EngineApp::stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (RedisRuleStore* store = backends_->ruleStore()) store->stop();
-  // New work stops at the edge first; then the background work behind it.
+  // The operators' door first, then the shoppers'; then the background work behind them.
+  if (admin_) admin_->stop();
+  backends_->control().stop();
   if (server_) server_->stop();
+  if (sampler_) sampler_->stop();
   watch_task_.stop();
   cancel_task_.stop();
   if (sold_out_task_) sold_out_task_->stop();
@@ -185,51 +352,16 @@ std::vector<std::string> EngineApp::describe() const {
   lines.push_back(absl::StrCat("listening on http://", listenAddress(), " with ",
                                config_.http.threads, " threads; cancel poll ",
                                absl::FormatDuration(config_.orders.cancel_poll), "; ",
-                               config_.sales.size(), " sale(s)"));
+                               catalog_->size(), " sale(s)"));
+  if (admin_) {
+    lines.push_back(absl::StrCat("admin API (gRPC) on ", config_.admin.listen.substr(0, config_.admin.listen.rfind(':')),
+                                 ":", admin_->port(), config_.admin.tls_cert.empty() ? "" : " with TLS",
+                                 ", node ", node_id_, ", ", tokens_->size(), " token(s)"));
+  }
   lines.push_back(backends_->describe());
+  lines.push_back(absl::StrCat("control state: ", backends_->control().describe()));
   for (const auto& sale : catalog_->all()) lines.push_back(describeSale(sale->spec));
   return lines;
-}
-
-absl::Status EngineApp::loadRules() {
-  RedisRuleStore* store = backends_->ruleStore();
-  if (store == nullptr) {
-    if (config_.limits.rules.empty()) return absl::OkStatus();
-    absl::StatusOr<uint64_t> v = rules_.replace(config_.limits.rules);
-    return v.ok() ? absl::OkStatus() : absl::InvalidArgumentError(v.status().message());
-  }
-  // Production mode: the set in Redis wins; this file only seeds an empty Redis.
-  absl::StatusOr<bool> seeded = store->seedIfAbsent(config_.limits.rules);
-  if (!seeded.ok()) {
-    return absl::Status(seeded.status().code(),
-                        absl::StrCat("cannot read the rule set in Redis: ", seeded.status().message()));
-  }
-  absl::StatusOr<std::optional<RedisRuleStore::Stored>> stored = store->fetch();
-  std::vector<ratelimit::RuleSpec> specs = config_.limits.rules;
-  if (stored.ok() && stored->has_value()) {
-    specs = (*stored)->specs;
-    spdlog::info("rules: {} the shared set in Redis (version {}, {} rule(s))",
-                 *seeded ? "seeded" : "following", (*stored)->version, specs.size());
-  } else if (!stored.ok()) {
-    spdlog::error("the rule set in Redis is unusable ({}); serving this file's rules",
-                  str(stored.status().message()));
-  }
-  if (!specs.empty()) {
-    absl::StatusOr<uint64_t> v = rules_.replace(std::move(specs));
-    if (!v.ok()) return absl::InvalidArgumentError(v.status().message());
-  }
-  // Every later edit, on any node, arrives here within rule_poll.
-  return store->watch([this](std::vector<ratelimit::RuleSpec> set, uint64_t version) {
-    const size_t n = set.size();
-    absl::StatusOr<uint64_t> v = rules_.replace(std::move(set));
-    if (v.ok()) {
-      reloads_ok_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::info("rules: applied version {} from Redis ({} rule(s))", version, n);
-    } else {
-      reloads_failed_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::error("rules: version {} from Redis refused: {}", version, str(v.status().message()));
-    }
-  });
 }
 
 absl::StatusOr<uint64_t> EngineApp::reloadRules() {
@@ -238,41 +370,40 @@ absl::StatusOr<uint64_t> EngineApp::reloadRules() {
   }
   absl::MutexLock lock(&reload_mu_);
   absl::StatusOr<EngineConfig> fresh = loadConfigFile(config_path_);
-  absl::StatusOr<uint64_t> version =
-      fresh.ok() ? rules_.replace(fresh->limits.rules) : absl::StatusOr<uint64_t>(fresh.status());
-  if (!version.ok()) {
+  absl::StatusOr<control::RuleControl::Applied> applied =
+      fresh.ok() ? rule_control_.importFile(
+                       control::RuleDocument{fresh->limits.rules, fresh->limits.overrides},
+                       config_path_)
+                 : absl::StatusOr<control::RuleControl::Applied>(fresh.status());
+  if (!applied.ok()) {
     reloads_failed_.fetch_add(1, std::memory_order_relaxed);
     spdlog::error("rule reload rejected, running set unchanged: {}",
-                  str(version.status().message()));
-    return version.status();
-  }
-  applyOverrides(fresh->limits.overrides);
-  if (RedisRuleStore* store = backends_->ruleStore()) {
-    // Every other node picks the new set up from Redis.
-    absl::StatusOr<uint64_t> shared = store->publish(fresh->limits.rules);
-    if (!shared.ok()) {
-      reloads_failed_.fetch_add(1, std::memory_order_relaxed);
-      spdlog::error("rules reloaded here but not shared with the other nodes: {}",
-                    str(shared.status().message()));
-      return absl::Status(shared.status().code(),
-                          absl::StrCat("applied on this node only; Redis: ",
-                                       shared.status().message()));
-    }
-    spdlog::info("rules published to Redis as version {}", *shared);
+                  str(applied.status().message()));
+    return applied.status();
   }
   reloads_ok_.fetch_add(1, std::memory_order_relaxed);
-  spdlog::info("rules reloaded from {}: version {} with {} rule(s), {} override(s)", config_path_,
-               *version, fresh->limits.rules.size(), fresh->limits.overrides.size());
-  return version;
+  if (applied->changed) {
+    spdlog::info("rules reloaded from {}: version {} with {} rule(s), {} override(s)",
+                 config_path_, applied->version, fresh->limits.rules.size(),
+                 fresh->limits.overrides.size());
+  } else {
+    spdlog::info("{}: its rules have not changed since they were last applied; version {} runs",
+                 config_path_, applied->version);
+  }
+  return applied->version;
 }
 
-void EngineApp::applyOverrides(const std::vector<ratelimit::Override>& overrides) {
-  for (const ratelimit::Override& o : limiter_.overrides()) limiter_.clearOverride(o.prefix);
-  for (const ratelimit::Override& o : overrides) {
-    if (absl::Status s = limiter_.setOverride(o.prefix, o.mode); !s.ok()) {
-      spdlog::error("override {}: {}", o.prefix, str(s.message()));
-    }
+void EngineApp::reloadTokens() {
+  if (!tokens_) return;
+  absl::StatusOr<admin::TokenTable> fresh = admin::TokenTable::load(config_.admin.tokens);
+  if (!fresh.ok() || fresh->size() == 0) {
+    spdlog::error("admin tokens not reloaded, the old ones stay: {}",
+                  fresh.ok() ? "the file holds no token" : str(fresh.status().message()));
+    return;
   }
+  const size_t n = fresh->size();
+  tokens_->replace(*std::move(fresh));
+  spdlog::info("admin tokens reloaded from {}: {} token(s)", config_.admin.tokens, n);
 }
 
 void EngineApp::watchConfig() {
@@ -280,11 +411,10 @@ void EngineApp::watchConfig() {
   if (config_path_.empty() || !config_.limits.watch) return;
   struct stat st;
   if (::stat(config_path_.c_str(), &st) != 0) return;
-  const int64_t mtime = int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec;
   {
     absl::MutexLock lock(&reload_mu_);
-    if (mtime == watched_mtime_ns_ && st.st_size == watched_size_) return;
-    watched_mtime_ns_ = mtime;
+    if (mtimeNanos(st) == watched_mtime_ns_ && st.st_size == watched_size_) return;
+    watched_mtime_ns_ = mtimeNanos(st);
     watched_size_ = st.st_size;
   }
   spdlog::info("{} changed: reloading rules", config_path_);
@@ -310,103 +440,17 @@ void EngineApp::runCancelConsumer() {
   if (acked > 0) spdlog::debug("cancel consumer: {} delayed cancel(s) handled", acked);
 }
 
-void EngineApp::appendMetrics(std::string& out) const {
-  absl::StrAppend(
-      &out,
-      "# HELP seckill_cancel_queue_pending Delayed-cancel messages published and not yet "
-      "acknowledged.\n"
-      "# TYPE seckill_cancel_queue_pending gauge\n"
-      "seckill_cancel_queue_pending ",
-      backends_->cancelsPending(),
-      "\n"
-      "# HELP seckill_cancel_acked_total Delayed-cancel messages handled and acknowledged.\n"
-      "# TYPE seckill_cancel_acked_total counter\n"
-      "seckill_cancel_acked_total ",
-      consumer_.acked(), "\n");
-
-  backends_->appendMetrics(out);
-  out.append(
-      "# HELP seckill_sale_sold_out_local 1 while this node answers the sale's orders "
-      "\"sold out\" without asking the store.\n"
-      "# TYPE seckill_sale_sold_out_local gauge\n");
-  for (const auto& sale : catalog_->all()) {
-    out.append("seckill_sale_sold_out_local{sale=");
-    http::appendLabelValue(out, sale->spec.id);
-    absl::StrAppend(&out, "} ", sale->sold_out.isSet() ? 1 : 0, "\n");
-  }
+void EngineApp::collectApp(EngineStats& out) const {
+  out.reloads_ok = reloads_ok_.load(std::memory_order_relaxed);
+  out.reloads_rejected = reloads_failed_.load(std::memory_order_relaxed);
+  out.shadow_logged = shadow_total_.load(std::memory_order_relaxed);
   if (broadcast_) {
-    absl::StrAppend(&out,
-                    "# HELP seckill_sale_broadcasts_total Sold-out / restock messages, by "
-                    "direction.\n# TYPE seckill_sale_broadcasts_total counter\n"
-                    "seckill_sale_broadcasts_total{direction=\"published\"} ",
-                    broadcast_->published(),
-                    "\nseckill_sale_broadcasts_total{direction=\"applied\"} ",
-                    broadcast_->applied(), "\n");
-  }
-
-  // Traffic control: per-rule counters of the running set.
-  std::shared_ptr<const ratelimit::RuleSet> set = rules_.current();
-  absl::StrAppend(&out,
-                  "# HELP seckill_rules_version Version of the running rate rule set.\n"
-                  "# TYPE seckill_rules_version gauge\n"
-                  "seckill_rules_version ",
-                  set->version(),
-                  "\n# HELP seckill_rules_reloads_total Rule reloads, by result.\n"
-                  "# TYPE seckill_rules_reloads_total counter\n"
-                  "seckill_rules_reloads_total{result=\"ok\"} ",
-                  reloads_ok_.load(std::memory_order_relaxed),
-                  "\nseckill_rules_reloads_total{result=\"rejected\"} ",
-                  reloads_failed_.load(std::memory_order_relaxed),
-                  "\n# HELP seckill_rule_requests_total Requests decided by each rate rule, by "
-                  "decision.\n"
-                  "# TYPE seckill_rule_requests_total counter\n");
-  for (const ratelimit::CompiledRule& rule : set->rules()) {
-    const ratelimit::RuleCounters& c = rule.state->counters();
-    const std::pair<const char*, uint64_t> fields[] = {{"passed", c.passed()},
-                                                       {"limited", c.limited()},
-                                                       {"queued", c.queued()},
-                                                       {"shadow_limited", c.shadowLimited()}};
-    for (const auto& [decision, value] : fields) {
-      out.append("seckill_rule_requests_total{rule=");
-      http::appendLabelValue(out, rule.name);
-      absl::StrAppend(&out, ",decision=\"", decision, "\"} ", value, "\n");
-    }
-  }
-  absl::StrAppend(&out,
-                  "# HELP seckill_rate_limit_backend_errors_total Distributed rule checks "
-                  "Redis could not answer (the rule then failed ",
-                  av(ratelimit::failurePolicyName(limiter_.failurePolicy())),
-                  ").\n# TYPE seckill_rate_limit_backend_errors_total counter\n"
-                  "seckill_rate_limit_backend_errors_total ",
-                  limiter_.backendErrors(), "\n");
-  absl::StrAppend(&out,
-                  "# HELP seckill_shadow_limited_total Requests a log-mode rule would have "
-                  "limited.\n# TYPE seckill_shadow_limited_total counter\n"
-                  "seckill_shadow_limited_total ",
-                  shadow_total_.load(std::memory_order_relaxed), "\n");
-
-  // Circuit breakers: state (1 for the current one) and transitions.
-  out.append(
-      "# HELP seckill_breaker_state Circuit breaker state (1 = current).\n"
-      "# TYPE seckill_breaker_state gauge\n");
-  const ratelimit::CircuitBreaker* breakers[] = {stock_breaker_.get(), order_breaker_.get()};
-  for (const ratelimit::CircuitBreaker* b : breakers) {
-    const auto current = b->state();
-    for (size_t i = 0; i < ratelimit::CircuitBreaker::kStates; ++i) {
-      const auto st = static_cast<ratelimit::CircuitBreaker::State>(i);
-      absl::StrAppend(&out, "seckill_breaker_state{breaker=\"", b->name(), "\",state=\"",
-                      av(ratelimit::breakerStateName(st)), "\"} ", st == current ? 1 : 0, "\n");
-    }
-  }
-  out.append(
-      "# HELP seckill_breaker_transitions_total Circuit breaker transitions, by target state.\n"
-      "# TYPE seckill_breaker_transitions_total counter\n");
-  for (const ratelimit::CircuitBreaker* b : breakers) {
-    for (size_t i = 0; i < ratelimit::CircuitBreaker::kStates; ++i) {
-      const auto st = static_cast<ratelimit::CircuitBreaker::State>(i);
-      absl::StrAppend(&out, "seckill_breaker_transitions_total{breaker=\"", b->name(), "\",to=\"",
-                      av(ratelimit::breakerStateName(st)), "\"} ", b->transitionsInto(st), "\n");
-    }
+    out.extra.push_back(MetricFamily{
+        "seckill_sale_broadcasts_total",
+        "Sold-out / restock messages, by direction.",
+        MetricFamily::Type::kCounter,
+        {{"direction=\"published\"", static_cast<int64_t>(broadcast_->published())},
+         {"direction=\"applied\"", static_cast<int64_t>(broadcast_->applied())}}});
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
@@ -17,6 +18,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "absl/strings/str_cat.h"
+#include "engine/admin/token_auth.h"
 #include "engine/app/config.h"
 #include "engine/app/engine_app.h"
 #include "engine/core/sale_catalog.h"
@@ -37,6 +40,9 @@ struct CommandLine {
   std::optional<std::string> config_path;
   std::optional<std::string> listen;
   std::optional<int64_t> threads;
+  std::optional<std::string> admin_listen;
+  std::optional<std::string> admin_tokens;
+  std::optional<std::string> state_dir;
   bool check = false;
 };
 
@@ -60,9 +66,32 @@ absl::StatusOr<seckill::app::EngineConfig> loadConfig(const CommandLine& cmd) {
   if (cmd.threads) {
     if (absl::Status s = seckill::app::overrideThreads(*config, *cmd.threads); !s.ok()) return s;
   }
-  // The same semantic checks start-up makes, so --check agrees with a real start.
+  if (cmd.admin_listen) {
+    absl::StatusOr<seckill::app::ListenAddress> a = seckill::app::parseListenAddress(*cmd.admin_listen);
+    if (!a.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--admin-listen \"", *cmd.admin_listen,
+                                                     "\": ", a.status().message()));
+    }
+    config->admin.listen = seckill::app::formatListenAddress(a->host, a->port);
+  }
+  if (cmd.admin_tokens) config->admin.tokens = *cmd.admin_tokens;
+  if (cmd.state_dir) config->admin.state_dir = *cmd.state_dir;
+  // The same checks start-up makes before it binds anything, so --check agrees with a start.
   if (auto catalog = seckill::SaleCatalog::create(config->sales); !catalog.ok()) {
     return catalog.status();
+  }
+  if (!config->admin.tokens.empty()) {
+    absl::StatusOr<seckill::admin::TokenTable> tokens =
+        seckill::admin::TokenTable::load(config->admin.tokens);
+    if (!tokens.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("admin tokens: ", tokens.status().message()));
+    }
+  }
+  for (const std::string* tls : {&config->admin.tls_cert, &config->admin.tls_key,
+                                 &config->admin.tls_client_ca}) {
+    if (!tls->empty() && ::access(tls->c_str(), R_OK) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("admin TLS: cannot read ", *tls));
+    }
   }
   return config;
 }
@@ -84,8 +113,9 @@ int serve(seckill::app::EngineConfig config, const std::string& config_path) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<seckill::app::EngineApp>> app =
-      seckill::app::EngineApp::create(std::move(config), config_path);
+  absl::StatusOr<std::unique_ptr<seckill::app::EngineApp>> app = seckill::app::EngineApp::create(
+      std::move(config), config_path,
+      seckill::app::EngineOptions{.clock = nullptr, .engine_version = SECKILL_VERSION});
   if (!app.ok()) {
     spdlog::error("cannot start: {}", str(app.status().message()));
     return app.status().code() == absl::StatusCode::kInvalidArgument ? kExitBadConfig
@@ -106,12 +136,14 @@ int serve(seckill::app::EngineConfig config, const std::string& config_path) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
-      // Reloads the rate rules and overrides; the result is logged by reloadRules().
+      // Reloads the rate rules and overrides (through the control plane: applied iff the file
+      // changed since it was last applied) and the admin tokens; each logs its result.
       if (demo) {
-        spdlog::warn("SIGHUP: started without --config, nothing to reload");
+        spdlog::warn("SIGHUP: started without --config, no rules to reload");
       } else {
         (void)(*app)->reloadRules();
       }
+      (*app)->reloadTokens();
       continue;
     }
     spdlog::info("{} received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -147,6 +179,18 @@ int main(int argc, char** argv) {
       ->option_text("HOST:PORT");
   cli.add_option("--threads", cmd.threads, "HTTP worker threads (>= 1), overrides [http] threads")
       ->option_text("N");
+  cli.add_option("--admin-listen", cmd.admin_listen,
+                 "Admin API (gRPC) listen address, overrides [admin] listen "
+                 "(default 127.0.0.1:9090)")
+      ->option_text("HOST:PORT");
+  cli.add_option("--admin-tokens", cmd.admin_tokens,
+                 "Admin tokens file (\"<token> <role> <name>\" lines), overrides [admin] "
+                 "tokens; without one the admin API is off")
+      ->option_text("FILE");
+  cli.add_option("--state-dir", cmd.state_dir,
+                 "Where rules, modes, sales and the audit log persist, overrides [admin] "
+                 "state_dir")
+      ->option_text("DIR");
   cli.add_flag("--check", cmd.check,
                "Validate the config (and overrides) and exit: 0 valid, 2 invalid");
   cli.footer(std::string(seckill::app::configKeysHelp()));

@@ -129,8 +129,10 @@ TEST(BackendConfigTest, BadValuesNameTheKeyAndLine) {
   }
   // The same with a valid [store] first: the [orders] lines are 4 and 5.
   const BadConfig with_redis[] = {
-      {"mysql = \"postgres://x@y/z\"\n", "prod.toml:6: orders.mysql: must start with mysql://"},
-      {"mysql = \"mysql://app@127.0.0.1:3306/\"\n", "needs a database"},
+      // The parser start-up uses, so --check refuses exactly what start-up refuses.
+      {"mysql = \"postgres://x@y/z\"\n", "prod.toml:6: orders.mysql: mysql url: must start with mysql://"},
+      {"mysql = \"mysql://app@127.0.0.1:3306/\"\n", "prod.toml:6: orders.mysql: mysql url: empty database"},
+      {"mysql = \"mysql://app@127.0.0.1:99999/db\"\n", "prod.toml:6: orders.mysql: mysql url: port"},
       {"", "prod.toml:5: orders.kind = \"mysql\" needs orders.mysql"},
   };
   for (const BadConfig& c : with_redis) {

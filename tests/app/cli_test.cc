@@ -187,7 +187,7 @@ TEST_F(CliTest, ServesUntilSigtermAndSurvivesSighupWithoutConfig) {
               ::testing::StartsWith("HTTP/1.1 200"));
 
   ASSERT_EQ(::kill(pid, SIGHUP), 0);
-  ASSERT_TRUE(awaitStderr("started without --config, nothing to reload"));
+  ASSERT_TRUE(awaitStderr("started without --config, no rules to reload"));
   ASSERT_EQ(::kill(pid, SIGTERM), 0);
   EXPECT_EQ(wait(pid), 0);
   EXPECT_THAT(stderrText(), HasSubstr("SIGTERM received"));

@@ -65,10 +65,11 @@ TEST(EngineAppTest, DescribesWhatItServes) {
   absl::StatusOr<std::unique_ptr<EngineApp>> app = EngineApp::create(testConfig());
   ASSERT_TRUE(app.ok()) << app.status();
   std::vector<std::string> lines = (*app)->describe();
-  ASSERT_EQ(lines.size(), 3u);
+  ASSERT_EQ(lines.size(), 4u);
   EXPECT_THAT(lines[0], HasSubstr("listening on http://127.0.0.1:"));
   EXPECT_EQ(lines[1], "stores: memory (embedded); orders: memory");
-  EXPECT_THAT(lines[2], HasSubstr("sale \"demo\" (Demo drop): stock 10000, strategy atomic"));
+  EXPECT_EQ(lines[2], "control state: memory (not persisted: lost at restart)");
+  EXPECT_THAT(lines[3], HasSubstr("sale \"demo\" (Demo drop): stock 10000, strategy atomic"));
 }
 
 TEST(EngineAppTest, AnAddressInUseFailsCreate) {

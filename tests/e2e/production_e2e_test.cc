@@ -292,7 +292,7 @@ TEST_F(ProductionE2eTest, TwoEnginesShareDistributedLimitsAndRuleEdits) {
   const std::string base = redisStore(redis_.port()) + sale("drop", 1000, "pay_timeout = \"1h\"");
   EngineProcess a, b;
   ASSERT_TRUE(a.start(base + tight));
-  ASSERT_TRUE(b.start(base + loose));  // Redis already holds a's set: b follows it
+  ASSERT_TRUE(b.start(base + tight));  // the same file: b joins the set a seeded in Redis
 
   int created = 0, limited = 0;
   TestClient ca(a.port()), cb(b.port());

@@ -44,6 +44,19 @@ void HttpMetrics::fill(EngineStats& out, bool take_max) {
                                          .shadow = count(K::kShadow),
                                          .shed = count(K::kShed),
                                          .unavailable = count(K::kUnavailable)};
+  MetricFamily refused{"seckill_identity_refused_total",
+                       "Requests answered 401 because their shopper identity was refused, by "
+                       "reason ([identity]).",
+                       MetricFamily::Type::kCounter,
+                       {}};
+  for (size_t i = 1; i < identity::kRefusalCount; ++i) {  // kOk is not a refusal
+    std::string label = "reason=";
+    appendLabelValue(label, identity::refusalLabel(static_cast<identity::Refusal>(i)));
+    refused.samples.push_back({std::move(label), static_cast<int64_t>(refused_[i].value())});
+  }
+  // fill() may run twice on one EngineStats (the collector, then /metrics): one family.
+  std::erase_if(out.extra, [](const MetricFamily& f) { return f.name == "seckill_identity_refused_total"; });
+  out.extra.push_back(std::move(refused));
 }
 
 namespace {

@@ -10,6 +10,7 @@
 #include "engine/core/ratelimit/rate_limiter.h"
 #include "engine/core/stats.h"
 #include "engine/http/router.h"
+#include "engine/identity/identity.h"
 
 namespace seckill::http {
 
@@ -19,8 +20,8 @@ namespace seckill::http {
 class HttpMetrics {
  public:
   // The status codes the edge answers with; any other is counted as 500.
-  static constexpr std::array<int, 13> kStatusCodes = {200, 201, 400, 403, 404, 405, 409,
-                                                       410, 413, 429, 431, 500, 503};
+  static constexpr std::array<int, 14> kStatusCodes = {200, 201, 400, 401, 403, 404, 405,
+                                                       409, 410, 413, 429, 431, 500, 503};
 
   // Counts one answered request and its latency (request parsed -> answer sent).
   void recordRequest(Route route, int status, uint64_t micros);
@@ -29,6 +30,8 @@ class HttpMetrics {
   void recordAdmission(ratelimit::Verdict::Kind kind) {
     admission_[static_cast<size_t>(kind)].add();
   }
+  // Counts a request whose shopper identity was refused (its 401), by reason.
+  void recordIdentityRefusal(identity::Refusal r) { refused_[static_cast<size_t>(r)].add(); }
   void connectionOpened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void connectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   int64_t connections() const { return connections_.load(std::memory_order_relaxed); }
@@ -46,6 +49,7 @@ class HttpMetrics {
 
   std::array<ShardedCounter, kRouteCount * kStatusCodes.size()> requests_;
   std::array<ShardedCounter, kVerdictKinds> admission_;
+  std::array<ShardedCounter, identity::kRefusalCount> refused_;
   LatencyHistogram latency_;
   std::atomic<int64_t> connections_{0};
 };

@@ -8,7 +8,8 @@
 // The hot path allocates nothing in steady state: the request parser is a
 // Beast basic_parser that writes straight into a per-connection Request, the
 // response (head and body) is appended to a per-connection string and sent
-// with one write.
+// with one write. The bytes-to-requests and answer-to-bytes parts live in
+// http_codec.h, shared with ByteConnection (the same edge without a socket).
 //
 // Timeouts: each connection carries a deadline (idle between requests; the
 // request head timeout once its first byte arrived; none while the core works
@@ -39,17 +40,8 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/write.hpp"
-#include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/core/string.hpp"
-// GCC 12 with -fsanitize=address sees Beast's optional<> content length as
-// maybe-uninitialized (a false positive inside the header).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include "boost/beast/http/basic_parser.hpp"
-#pragma GCC diagnostic pop
-#include "boost/beast/http/error.hpp"
 #include "engine/core/strings.h"
-#include "engine/http/json_format.h"
+#include "engine/http/http_codec.h"
 #include "engine/http/metrics.h"
 #include "engine/http/shopper_api.h"
 
@@ -57,8 +49,6 @@ namespace seckill::http {
 namespace {
 
 namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using Executor = asio::io_context::executor_type;
@@ -76,9 +66,6 @@ constexpr int64_t kProcessingTimeoutNanos = 60'000'000'000;
 // the kernel does not answer it with a RST that could destroy our last answer.
 constexpr int64_t kLingerNanos = 1'000'000'000;
 constexpr size_t kLingerMaxBytes = 1 << 20;
-constexpr size_t kMinReadSize = 4096;
-constexpr size_t kMaxReadSize = 65536;
-constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 int64_t steadyNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch())
@@ -90,60 +77,6 @@ int64_t toNanos(absl::Duration d) {
 }
 
 int64_t addSaturated(int64_t a, int64_t b) { return b > kNever - a ? kNever : a + b; }
-
-// Parses a request straight into a (reused) Request, keeping only what the
-// API reads: no header table is built.
-class RequestParser final : public bhttp::basic_parser<true> {
- public:
-  explicit RequestParser(Request& req) : req_(req) {}
-  bool expectsContinue() const { return expect_continue_; }
-
- private:
-  void on_request_impl(bhttp::verb method, beast::string_view method_str,
-                       beast::string_view target, int version, error_code& /*ec*/) override {
-    req_.method_name.assign(method_str.data(), method_str.size());
-    req_.method = method == bhttp::verb::get    ? Method::kGet
-                  : method == bhttp::verb::post ? Method::kPost
-                                                : Method::kOther;
-    req_.target.assign(target.data(), target.size());
-    req_.version = version;
-  }
-  void on_response_impl(int, beast::string_view, int, error_code&) override {}
-  void on_field_impl(bhttp::field name, beast::string_view name_str, beast::string_view value,
-                     error_code& /*ec*/) override {
-    if (name == bhttp::field::expect) {
-      expect_continue_ = beast::iequals(value, "100-continue");
-    } else if (name_str.size() == 9 && beast::iequals(name_str, "x-user-id")) {
-      if (++req_.user_id_count == 1) req_.user_id.assign(value.data(), value.size());
-    } else if (name_str.size() == 15 && beast::iequals(name_str, "idempotency-key")) {
-      if (!req_.has_idempotency_key) req_.idempotency_key.assign(value.data(), value.size());
-      req_.has_idempotency_key = true;
-    } else if (name != bhttp::field::host && name != bhttp::field::content_length &&
-               name != bhttp::field::connection) {
-      // Kept for header-scoped rate rules.
-      req_.addHeader(std::string_view(name_str.data(), name_str.size()),
-                     std::string_view(value.data(), value.size()));
-    }
-  }
-  void on_header_impl(error_code& /*ec*/) override {}
-  void on_body_init_impl(boost::optional<std::uint64_t> const& length,
-                         error_code& /*ec*/) override {
-    if (length) req_.body.reserve(static_cast<size_t>(*length));  // <= body_limit
-  }
-  size_t on_body_impl(beast::string_view body, error_code& /*ec*/) override {
-    req_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
-  size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
-    req_.body.append(body.data(), body.size());
-    return body.size();
-  }
-  void on_finish_impl(error_code& /*ec*/) override {}
-
-  Request& req_;
-  bool expect_continue_ = false;
-};
 
 class Connection;
 
@@ -170,6 +103,9 @@ class Worker : public std::enable_shared_from_this<Worker> {
   void scheduleSweep();
   // Stops accepting and closes every connection.
   void closeAll();
+  // Stops accepting and closes the connections that wait for a request; the others answer the
+  // request they hold (or are receiving) and then close.
+  void drain();
   // Closes the gate: postForeign() drops its handler from now on.
   void closeGate() {
     std::lock_guard<std::mutex> lock(gate_mu_);
@@ -198,7 +134,8 @@ class Worker : public std::enable_shared_from_this<Worker> {
   const ConnectionLimits limits;
   ShopperApi& api;        // valid while the server lives (not touched after closeAll)
   HttpMetrics& metrics;   // idem
-  bool stopping = false;  // set by closeAll
+  bool stopping = false;  // set by drain and closeAll
+  bool closed_all = false;  // set by closeAll: nothing may be scheduled any more
 
  private:
   void onAccept(const error_code& ec, Socket socket);
@@ -222,7 +159,8 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
   Connection(std::shared_ptr<Worker> worker, Socket socket)
       : worker_(std::move(worker)),
         socket_(std::move(socket)),
-        buffer_(worker_->limits.max_header_bytes + kMaxReadSize) {}
+        reader_(CodecLimits{.max_header_bytes = worker_->limits.max_header_bytes,
+                            .max_body_bytes = worker_->limits.max_body_bytes}) {}
 
   void start() {
     error_code ec;
@@ -231,6 +169,7 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
     // Once per connection: the key of ip-scoped rate rules.
     const auto peer = socket_.remote_endpoint(ec);
     if (!ec) request_.remote_ip = peer.address().to_string();
+    request_.user_header = worker_->api.userHeader();
     deadline_ = addSaturated(steadyNanos(), worker_->limits.idle_timeout);
     parseBuffered();
   }
@@ -250,6 +189,8 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
   }
 
   int64_t deadline() const { return deadline_; }
+  // True between a request's first byte and the end of writing its answer.
+  bool busy() const { return head_started_ || in_flight_; }
 
   Request& request() override { return request_; }
   Response& response() override { return response_; }
@@ -285,7 +226,7 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
   void readMore();
   void onRead(const error_code& ec, size_t n);
   void onRequest();
-  void onParseError(const error_code& ec);
+  void onParseError(int status);
   void send();
   void serialize(bool close);
   // Writes out_ from `written_` on, without blocking; waits for writability
@@ -298,8 +239,7 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
 
   std::shared_ptr<Worker> worker_;  // declared first: released after the socket
   Socket socket_;
-  beast::flat_buffer buffer_;
-  std::optional<RequestParser> parser_;
+  RequestReader reader_;  // the bytes received and the request being parsed
   std::optional<Timer> timer_;  // queue-mode waits (defer)
   Request request_;
   Response response_;
@@ -310,10 +250,10 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
   size_t lingered_ = 0;        // bytes drained while lingering
   int nesting_ = 0;            // requests answered inline within one handler
   bool head_started_ = false;  // the current request's first byte arrived
+  bool in_flight_ = false;     // a request is with the core or its answer is being written
   bool keep_alive_ = true;
   bool close_after_write_ = false;
   bool closed_ = false;
-  bool continue_sent_ = false;
 };
 
 // --- Worker ---
@@ -377,7 +317,10 @@ void Worker::scheduleSweep() {
 }
 
 void Worker::onSweep(const error_code& ec) {
-  if (ec || stopping) return;
+  // Runs on while draining (lingering connections still time out); closeAll() cancels it.
+  // A sweep already due when closeAll() cancels the timer still runs, with no error: it must
+  // not arm the timer again, or the worker's run() never returns and stop() waits forever.
+  if (ec || closed_all) return;
   const int64_t now = steadyNanos();
   for (Connection* c = head_; c != nullptr;) {
     Connection* next = c->next;
@@ -387,8 +330,21 @@ void Worker::onSweep(const error_code& ec) {
   scheduleSweep();
 }
 
+void Worker::drain() {
+  stopping = true;
+  error_code ignored;
+  acceptor.close(ignored);
+  accept_retry_.cancel();
+  for (Connection* c = head_; c != nullptr;) {
+    Connection* next = c->next;
+    if (!c->busy()) c->close();
+    c = next;
+  }
+}
+
 void Worker::closeAll() {
   stopping = true;
+  closed_all = true;
   error_code ignored;
   acceptor.close(ignored);
   sweep_.cancel();
@@ -412,51 +368,39 @@ std::string_view Worker::dateHeader() {
 // --- Connection ---
 
 void Connection::parseBuffered() {
-  if (!parser_) {
-    parser_.emplace(request_);
-    parser_->header_limit(worker_->limits.max_header_bytes);
-    parser_->body_limit(worker_->limits.max_body_bytes);
-    parser_->eager(true);
-  }
-  while (buffer_.size() > 0) {
-    error_code ec;
-    const size_t used = parser_->put(buffer_.data(), ec);
-    buffer_.consume(used);
-    if (ec == bhttp::error::need_more) break;
-    if (ec) return onParseError(ec);
-    if (parser_->is_done()) return onRequest();
-    if (used == 0) break;
+  switch (reader_.parse(request_)) {
+    case RequestReader::Event::kRequest:
+      return onRequest();
+    case RequestReader::Event::kParseError:
+      return onParseError(reader_.errorStatus());
+    case RequestReader::Event::kNeedMore:
+      break;
   }
   readMore();
 }
 
 void Connection::readMore() {
-  if (!head_started_ && (buffer_.size() > 0 || parser_->got_some())) {
+  if (!head_started_ && reader_.requestStarted()) {
     head_started_ = true;
     deadline_ = addSaturated(steadyNanos(), worker_->limits.header_timeout);
   }
-  if (parser_->is_header_done() && parser_->expectsContinue() && !continue_sent_) {
-    return writeContinue();
-  }
-  const size_t room = buffer_.max_size() - buffer_.size();
-  const size_t size = std::min(std::max(kMinReadSize, buffer_.capacity() - buffer_.size()),
-                               std::min(room, kMaxReadSize));
-  if (size == 0) return onParseError(bhttp::error::header_limit);
+  if (reader_.wantsContinue()) return writeContinue();
+  const asio::mutable_buffer space = reader_.prepareRead();
+  if (space.size() == 0) return onParseError(431);
   socket_.async_read_some(
-      buffer_.prepare(size),
-      [self = shared_from_this()](const error_code& ec, size_t n) { self->onRead(ec, n); });
+      space, [self = shared_from_this()](const error_code& ec, size_t n) { self->onRead(ec, n); });
 }
 
 void Connection::onRead(const error_code& ec, size_t n) {
   if (closed_) return;
   if (ec) return close();  // eof, reset, aborted: nobody to answer
-  buffer_.commit(n);
+  reader_.commitRead(n);
   parseBuffered();
 }
 
 void Connection::writeContinue() {
-  continue_sent_ = true;
-  asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
+  reader_.continueSent();
+  asio::async_write(socket_, asio::buffer(kContinueResponse.data(), kContinueResponse.size()),
                     [self = shared_from_this()](const error_code& ec, size_t) {
                       if (self->closed_) return;
                       if (ec) return self->close();
@@ -465,21 +409,17 @@ void Connection::writeContinue() {
 }
 
 void Connection::onRequest() {
-  keep_alive_ = parser_->keep_alive();
-  parser_.reset();
+  keep_alive_ = reader_.keepAlive();
   // The core has it now: client timeouts do not apply, a processing one does.
   started_ = steadyNanos();
   deadline_ = addSaturated(started_, kProcessingTimeoutNanos);
+  in_flight_ = true;
   response_.clear();
   worker_->api.handle(std::shared_ptr<Exchange>(shared_from_this()));
 }
 
-void Connection::onParseError(const error_code& ec) {
-  const int status = ec == bhttp::error::header_limit ? 431
-                     : ec == bhttp::error::body_limit ? 413
-                                                      : 400;
+void Connection::onParseError(int status) {
   keep_alive_ = false;
-  parser_.reset();
   started_ = steadyNanos();
   response_.clear();
   ShopperApi::answerParseError(response_, status);
@@ -501,45 +441,7 @@ void Connection::send() {
 }
 
 void Connection::serialize(bool close) {
-  const Response& r = response_;
-  out_.clear();
-  out_.append("HTTP/1.1 ");
-  appendInt(out_, r.status);
-  out_.push_back(' ');
-  out_.append(reasonPhrase(r.status));
-  out_.append("\r\n");
-  out_.append(worker_->dateHeader());
-  out_.append(r.content_type == ContentType::kJson
-                  ? std::string_view("Content-Type: application/json\r\n")
-                  : std::string_view("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
-  out_.append("Content-Length: ");
-  appendInt(out_, static_cast<int64_t>(r.body.size()));
-  out_.append("\r\n");
-  if (!r.allow.empty()) {
-    out_.append("Allow: ");
-    out_.append(r.allow);
-    out_.append("\r\n");
-  }
-  if (r.retry_after_s > 0) {
-    out_.append("Retry-After: ");
-    appendInt(out_, r.retry_after_s);
-    out_.append("\r\n");
-  }
-  if (!r.ratelimit_policy.empty()) {
-    out_.append("RateLimit-Policy: ");
-    out_.append(r.ratelimit_policy);
-    out_.append("\r\nRateLimit: ");
-    out_.append(r.ratelimit);
-    out_.append("\r\n");
-  }
-  if (r.replayed) out_.append("Idempotent-Replayed: true\r\n");
-  if (close) {
-    out_.append("Connection: close\r\n");
-  } else if (request_.version == 10) {
-    out_.append("Connection: keep-alive\r\n");
-  }
-  out_.append("\r\n");
-  out_.append(r.body);
+  serializeResponse(response_, request_, close, worker_->dateHeader(), out_);
 }
 
 void Connection::writeNow() {
@@ -563,10 +465,10 @@ void Connection::writeNow() {
 }
 
 void Connection::afterWrite() {
+  in_flight_ = false;
   if (close_after_write_) return linger();
   request_.clear();
   head_started_ = false;
-  continue_sent_ = false;
   // A pipelined request may be waiting in the buffer. Answering it inline
   // nests a stack frame per request, so after a few go through the queue.
   if (nesting_ >= 8) {
@@ -584,7 +486,7 @@ void Connection::linger() {
   error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_send, ignored);
   deadline_ = addSaturated(steadyNanos(), std::min(kLingerNanos, worker_->limits.idle_timeout));
-  buffer_.clear();
+  reader_.discard();
   onLinger({}, 0);
 }
 
@@ -592,9 +494,9 @@ void Connection::onLinger(const error_code& ec, size_t n) {
   if (closed_) return;
   lingered_ += n;
   if (ec || lingered_ > kLingerMaxBytes) return close();
-  buffer_.clear();
+  reader_.discard();
   socket_.async_read_some(
-      buffer_.prepare(kMinReadSize),
+      reader_.prepareRead(),
       [self = shared_from_this()](const error_code& e, size_t m) { self->onLinger(e, m); });
 }
 
@@ -613,6 +515,7 @@ class ServerImpl final : public Server {
   void start() override;
   void stop() override;
   HttpMetrics& metrics() override { return *metrics_; }
+  void drain(absl::Duration timeout) override;
 
  private:
   ServerOptions options_;
@@ -687,6 +590,19 @@ void ServerImpl::start() {
     w->accept();
     w->scheduleSweep();
     threads_.emplace_back([w] { w->ioc.run(); });
+  }
+}
+
+void ServerImpl::drain(absl::Duration timeout) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_ || !started_) return;
+    for (const auto& w : workers_) asio::post(w->ioc, [w = w.get()] { w->drain(); });
+  }
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::nanoseconds(absl::ToInt64Nanoseconds(timeout));
+  while (metrics_->connections() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 

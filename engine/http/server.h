@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "engine/identity/identity.h"
 #include "engine/core/clock.h"
 #include "engine/core/engine_stats.h"
 #include "engine/core/ratelimit/rate_limiter.h"
@@ -30,6 +31,8 @@ struct ServerOptions {
   absl::Duration idle_timeout = absl::Seconds(60);
   size_t max_header_bytes = 8 * 1024;  // larger: 431
   size_t max_body_bytes = 16 * 1024;   // larger: 413
+  // On stop: how long requests in flight may take to be answered before connections close.
+  absl::Duration drain_timeout = absl::Seconds(10);
 };
 
 // What the shopper API calls into. All references must outlive the Server.
@@ -38,6 +41,9 @@ struct ShopperApiDeps {
   const SaleCatalog& catalog;
   SaleService& sales;
   OrderLifecycle& orders;
+  // Who the shopper is and the client's address ([identity]); nullptr: X-User-Id as sent and
+  // the socket's address.
+  const identity::ShopperIdentity* identity = nullptr;
   // The rate rules every request is checked against first; nullptr: none.
   const ratelimit::RateLimiter* limiter = nullptr;
   // Told about requests a log-mode (shadow) rule would have limited; may be empty.
@@ -64,6 +70,10 @@ class Server {
   virtual void start() = 0;
   // Stops accepting, closes connections, joins the workers.
   virtual void stop() = 0;
+  // Graceful stop, first half: stops accepting, closes idle connections, lets every request in
+  // flight be answered (its connection then closes), and returns once no connection is left or
+  // `timeout` passed. stop() then closes whatever remains.
+  virtual void drain(absl::Duration timeout) = 0;
   // The edge's counters (for the stats sampler).
   virtual HttpMetrics& metrics() = 0;
 };

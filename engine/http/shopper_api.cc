@@ -86,6 +86,11 @@ void Request::clear() {
   target.clear();
   user_id.clear();
   user_id_count = 0;
+  authorization.clear();
+  authorization_count = 0;
+  forwarded_for.clear();
+  forwarded.clear();
+  client_ip = {};
   idempotency_key.clear();
   has_idempotency_key = false;
   body.clear();
@@ -111,6 +116,7 @@ void Response::clear() {
   retry_after_s = 0;
   ratelimit_policy.clear();
   ratelimit.clear();
+  www_authenticate = {};
   replayed = false;
   close = false;
 }
@@ -172,7 +178,63 @@ void setRateLimitHeaders(Response& res, const ratelimit::Verdict& v) {
 
 }  // namespace
 
+std::string_view ShopperApi::userHeader() const {
+  return deps_.identity != nullptr ? std::string_view(deps_.identity->userHeader())
+                                   : std::string_view("x-user-id");
+}
+
+bool ShopperApi::identify(Exchange& ex) {
+  Request& req = ex.request();
+  if (deps_.identity == nullptr) {
+    req.client_ip = req.remote_ip;
+    return true;
+  }
+  const identity::ShopperIdentity& id = *deps_.identity;
+  const identity::Resolved r = id.resolve(
+      identity::RequestCredentials{.peer_ip = req.remote_ip,
+                                   .authorization = req.authorization,
+                                   .authorization_count = req.authorization_count,
+                                   .user_header = req.user_id,
+                                   .user_header_count = req.user_id_count,
+                                   .forwarded_for = req.forwarded_for,
+                                   .forwarded = req.forwarded},
+      deps_.clock.now(), req.identity);
+  req.client_ip = r.client_ip;
+  // kind = "none": the user header as sent; the routes check its form (400 invalid_user_id).
+  if (id.kind() == identity::IdentityKind::kNone) return true;
+  const Route route = matchRoute(req.method, req.target).route;
+  const bool needs_user = route == Route::kToken || route == Route::kOrder ||
+                          route == Route::kPay || route == Route::kCancel ||
+                          route == Route::kGetOrder;
+  if (r.refusal == identity::Refusal::kOk ||
+      (r.refusal == identity::Refusal::kMissing && !needs_user)) {
+    if (r.user.data() != req.user_id.data()) req.user_id.assign(r.user);
+    req.user_id_count = r.user.empty() ? 0 : 1;
+    return true;
+  }
+  metrics_.recordIdentityRefusal(r.refusal);
+  Response& res = ex.response();
+  res.route = route;
+  // RFC 9110 11.6.1: a 401 names how to authenticate. RFC 6750 3.1: no error code when the
+  // request carried no token.
+  switch (id.kind()) {
+    case identity::IdentityKind::kJwt:
+      res.www_authenticate = r.refusal == identity::Refusal::kMissing
+                                 ? std::string_view("Bearer realm=\"seckill\"")
+                                 : std::string_view("Bearer realm=\"seckill\", error=\"invalid_token\"");
+      break;
+    case identity::IdentityKind::kHmac:
+      res.www_authenticate = "SignedUserId realm=\"seckill\"";
+      break;
+    default:
+      res.www_authenticate = "Gateway realm=\"seckill\"";
+  }
+  answerError(ex, 401, "unauthorized", identity::refusalMessage(r.refusal));
+  return false;
+}
+
 void ShopperApi::handle(std::shared_ptr<Exchange> ex) {
+  if (!identify(*ex)) return;
   if (deps_.limiter == nullptr) {
     metrics_.recordAdmission(ratelimit::Verdict::kAllow);
   } else if (!admit(ex)) {
@@ -191,7 +253,7 @@ bool ShopperApi::admit(std::shared_ptr<Exchange>& ex) {
       .method = req.method_name,
       .path = req.target,
       .user_id = req.user_id,
-      .ip = req.remote_ip,
+      .ip = req.client_ip,
       .headers = std::span<const ratelimit::RequestInfo::Header>(fields.data(), req.header_count),
   };
   ratelimit::Evaluation e = deps_.limiter->evaluate(info, deps_.clock.now());

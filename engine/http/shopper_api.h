@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 
 #include "engine/core/outcome.h"
+#include "engine/identity/identity.h"
 #include "engine/http/metrics.h"
 #include "engine/http/router.h"
 #include "engine/http/server.h"
@@ -22,8 +23,15 @@ struct Request {
   Method method = Method::kOther;
   int version = 11;             // 10 or 11
   std::string target;           // origin-form, as received
-  std::string user_id;          // X-User-Id
-  int user_id_count = 0;        // how many X-User-Id headers came (more than one is invalid)
+  // The user header's value (X-User-Id, or [identity] header), then, once the identity is
+  // resolved, the shopper's verified user id.
+  std::string user_id;
+  int user_id_count = 0;        // how many user headers came (more than one is invalid)
+  std::string authorization;    // Authorization (for [identity] kind = "jwt")
+  int authorization_count = 0;
+  std::string forwarded_for;    // every X-Forwarded-For line, joined with ','
+  std::string forwarded;        // every Forwarded line, joined with ','
+
   std::string idempotency_key;  // Idempotency-Key
   bool has_idempotency_key = false;
   std::string body;
@@ -40,6 +48,13 @@ struct Request {
   std::vector<Field> headers;
   size_t header_count = 0;
   std::string remote_ip;  // the peer's address; set once per connection, kept by clear()
+  // The lower-case name of the header read into user_id; set once per connection (from
+  // ShopperApi::userHeader()), kept by clear().
+  std::string_view user_header = "x-user-id";
+  // The client's address for ip-scoped rules (remote_ip, or the forwarded one from a trusted
+  // proxy); points into remote_ip or `identity`. Set by the API per request.
+  std::string_view client_ip;
+  identity::Scratch identity;  // what identity resolution writes
 
   void clear();
   void addHeader(std::string_view name, std::string_view value);
@@ -58,6 +73,7 @@ struct Response {
   // 429: the IETF RateLimit-Policy / RateLimit header values (empty: none).
   std::string ratelimit_policy;
   std::string ratelimit;
+  std::string_view www_authenticate;  // 401: a WWW-Authenticate header value
   bool replayed = false;     // Idempotent-Replayed: true
   bool close = false;        // close the connection after this answer
 
@@ -91,6 +107,10 @@ class ShopperApi {
   // Answers the exchange's request (inline or later, from a core callback).
   void handle(std::shared_ptr<Exchange> ex);
 
+  // The lower-case name of the header that carries the shopper's user id: what a connection
+  // sets Request::user_header to.
+  std::string_view userHeader() const;
+
   // Fills `res` with the answer to a request the server could not parse:
   // `status` is 400, 413 or 431. The connection is closed after it.
   static void answerParseError(Response& res, int status);
@@ -98,6 +118,9 @@ class ShopperApi {
  private:
   // Routes and answers a request that passed the rate rules.
   void dispatch(std::shared_ptr<Exchange> ex);
+  // Resolves the request's shopper identity and client address ([identity]): true iff it goes
+  // on; otherwise it was answered 401 here, before any rule, token or stock was touched.
+  bool identify(Exchange& ex);
   // Applies the rate rules: true iff the request goes on now; otherwise it
   // was answered (429, 503 shed) or deferred (queue mode) here.
   // With distributed rules the answer comes from the backend: admit() then

@@ -56,9 +56,14 @@ class TestClient {
  public:
   // `receive_buffer` > 0 sets SO_RCVBUF before connecting (a small window
   // makes a server writing to a client that does not read block sooner).
+  // `source_ip` (e.g. "127.0.0.2"): the local address to connect from; empty: any.
   explicit TestClient(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10),
-                      int receive_buffer = 0)
-      : port_(port), timeout_(timeout), receive_buffer_(receive_buffer), stream_(ioc_) {
+                      int receive_buffer = 0, std::string source_ip = {})
+      : port_(port),
+        timeout_(timeout),
+        receive_buffer_(receive_buffer),
+        source_ip_(std::move(source_ip)),
+        stream_(ioc_) {
     connect();
   }
 
@@ -71,11 +76,24 @@ class TestClient {
     stream_.socket().close(ignored);
     buffer_.clear();
     boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), port_);
-    if (receive_buffer_ > 0) {
+    if (receive_buffer_ > 0 || !source_ip_.empty()) {
       boost::system::error_code ignored;
       stream_.socket().open(ep.protocol(), ignored);
-      stream_.socket().set_option(boost::asio::socket_base::receive_buffer_size(receive_buffer_),
-                                  ignored);
+      if (receive_buffer_ > 0) {
+        stream_.socket().set_option(
+            boost::asio::socket_base::receive_buffer_size(receive_buffer_), ignored);
+      }
+      if (!source_ip_.empty()) {
+        boost::system::error_code bind_ec;
+        stream_.socket().bind(
+            boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address(source_ip_), 0),
+            bind_ec);
+        if (bind_ec) {
+          error_ = "bind " + source_ip_ + ": " + bind_ec.message();
+          connected_ = false;
+          return false;
+        }
+      }
     }
     boost::system::error_code ec = run([&](auto done) {
       stream_.async_connect(ep, [done](boost::system::error_code e) mutable { done(e, 0); });
@@ -192,6 +210,7 @@ class TestClient {
   uint16_t port_;
   std::chrono::milliseconds timeout_;
   int receive_buffer_ = 0;
+  std::string source_ip_;
   boost::asio::io_context ioc_;
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "boost/asio/ip/tcp.hpp"
+#include "engine/core/ratelimit/rate_limiter.h"
 #include "gtest/gtest.h"
 #include "tests/http/http_test_client.h"
 #include "tests/http/api_deps.h"
@@ -52,6 +53,7 @@ class ServerTest : public ::testing::Test {
 
   ShopperApiDeps deps() {
     ShopperApiDeps deps = apiDepsOf(world_);
+    deps.limiter = limiter_;
     if (extra_metric_bytes_ > 0) {
       deps.collect_stats = [bytes = extra_metric_bytes_](Callback<EngineStats> done) {
         EngineStats s;
@@ -64,6 +66,7 @@ class ServerTest : public ::testing::Test {
   }
 
   size_t extra_metric_bytes_ = 0;  // > 0: /metrics carries this much more
+  const ratelimit::RateLimiter* limiter_ = nullptr;
 
   SaleWorld world_;
   std::unique_ptr<Server> server_;
@@ -367,6 +370,42 @@ TEST_F(ServerTest, StopClosesOpenConnectionsAndIsIdempotent) {
   EXPECT_TRUE(half.closedByPeer());
   TestClient late(port_, std::chrono::seconds(2));
   EXPECT_FALSE(late.connected() && late.get("/healthz").status == 200);
+}
+
+TEST_F(ServerTest, DrainAnswersWhatIsInFlightAndClosesTheRest) {
+  // One order a second, the next one queued: a request that is with the core during the drain.
+  ratelimit::RuleRegistry rules;
+  ratelimit::RuleSpec queue;
+  queue.path = "/api/v1/sales/*/orders";
+  queue.rate = 1;
+  queue.burst = 1;
+  queue.on_limit = ratelimit::OnLimit::kQueue;
+  queue.max_wait = absl::Seconds(3);
+  ASSERT_TRUE(rules.replace({queue}).ok());
+  ratelimit::RateLimiter limiter(rules);
+  limiter_ = &limiter;
+  start();
+  TestClient idle(port_);
+  EXPECT_EQ(idle.get("/healthz").status, 200);
+  TestClient first(port_);
+  ASSERT_EQ(first.post("/api/v1/sales/big/orders", "u1").status, 201);
+  TestClient queued(port_);
+  ASSERT_TRUE(queued.sendRaw(
+      "POST /api/v1/sales/big/orders HTTP/1.1\r\nHost: x\r\nX-User-Id: u2\r\n"
+      "Content-Length: 0\r\n\r\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // it is queued now
+
+  const auto t0 = std::chrono::steady_clock::now();
+  server_->drain(absl::Seconds(10));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5))
+      << "drain returns once the last request in flight is answered";
+  Reply r = queued.readReply();
+  EXPECT_EQ(r.status, 201) << "the request in flight is answered";
+  EXPECT_EQ(r.header("Connection"), "close");
+  EXPECT_TRUE(idle.closedByPeer()) << "an idle connection is closed at once";
+  TestClient late(port_, std::chrono::seconds(2));
+  EXPECT_FALSE(late.connected() && late.get("/healthz").status == 200) << "no new connections";
+  server_->stop();
 }
 
 TEST_F(ServerTest, StopWithoutStart) {

@@ -399,5 +399,152 @@ TEST_F(LimiterTest, ToleratesTimeSteppingBack) {
   }
 }
 
+
+// ------------------------------------------------------------------------------------- hits
+
+// n hits at one instant are decided as n one-unit requests arriving together would be: all
+// admitted (and the same state left behind) or the request rejected with nothing consumed. A
+// random timeline per algorithm with a state that can be copied, checked step by step.
+template <class Policy>
+void expectHitsAreNSingles(const RuleSpec& r, uint32_t seed) {
+  SCOPED_TRACE(r.name());
+  const Policy p(r);
+  typename Policy::State s;
+  int64_t t = absl::ToUnixNanos(absl::FromUnixSeconds(1'800'000'000));
+  uint32_t x = seed;
+  int whole = 0, refused = 0;
+  for (int i = 0; i < 400; ++i) {
+    x = x * 1664525u + 1013904223u;
+    t += int64_t{(x >> 8) % 120} * 1'000'000;  // 0..119 ms
+    const uint32_t n = 1 + (x >> 20) % 4;
+    typename Policy::State singles = s;
+    uint32_t admitted = 0;
+    while (admitted < n && p.acquire(singles, t, 0).kind == Decision::kAllow) ++admitted;
+    typename Policy::State before = s;
+    const Decision peek = p.acquire(before, t, 0, 0);
+    const Decision d = p.acquire(s, t, 0, n);
+    if (admitted == n) {
+      ASSERT_EQ(d.kind, Decision::kAllow) << "step " << i << ", " << n << " hits";
+      ASSERT_EQ(p.acquire(singles, t, 0, 0).remaining, d.remaining) << "step " << i;
+      ++whole;
+    } else {
+      ASSERT_EQ(d.kind, Decision::kReject) << "step " << i << ", " << n << " hits";
+      ASSERT_EQ(d.remaining, peek.remaining) << "nothing consumed, step " << i;
+      ASSERT_GT(d.wait, absl::ZeroDuration());
+      ++refused;
+    }
+  }
+  EXPECT_GT(whole, 20);
+  EXPECT_GT(refused, 20);
+}
+
+TEST(HitsTest, NHitsAreNRequestsArrivingTogether) {
+  RuleSpec tb = spec(Algorithm::kTokenBucket, 20);
+  tb.burst = 6;
+  expectHitsAreNSingles<TokenBucketPolicy>(tb, 3);
+  RuleSpec lb = spec(Algorithm::kLeakyBucket, 25);
+  lb.queue = 4;
+  expectHitsAreNSingles<LeakyBucketPolicy>(lb, 5);
+  expectHitsAreNSingles<SlidingWindowPolicy>(spec(Algorithm::kSlidingWindow, 30), 7);
+}
+
+TEST_F(LimiterTest, SlidingLogLogsEveryHit) {
+  auto l = makeLimiter(spec(Algorithm::kSlidingLog, 5));
+  Decision d = l->acquire(clock_.now(), absl::ZeroDuration(), 3);
+  EXPECT_EQ(d.kind, Decision::kAllow);
+  EXPECT_EQ(d.remaining, 2);
+  advance(Milliseconds(400));
+  d = l->acquire(clock_.now(), absl::ZeroDuration(), 3);  // 3 + 3 > 5: all or nothing
+  EXPECT_EQ(d.kind, Decision::kReject);
+  EXPECT_EQ(d.remaining, 2);
+  EXPECT_EQ(d.wait, Milliseconds(600));  // when the first three leave the window
+  d = l->acquire(clock_.now(), absl::ZeroDuration(), 2);
+  EXPECT_EQ(d.kind, Decision::kAllow);
+  EXPECT_EQ(d.remaining, 0);
+  advance(Milliseconds(600));  // the first three left
+  EXPECT_EQ(l->acquire(clock_.now(), absl::ZeroDuration(), 3).kind, Decision::kAllow);
+  EXPECT_EQ(offer(*l, 1), 0);
+}
+
+// More hits than a rule can ever hold at once: rejected, whatever the state.
+TEST_F(LimiterTest, MoreHitsThanTheLimitAreNeverAdmitted) {
+  RuleSpec tb = spec(Algorithm::kTokenBucket, 10);
+  tb.burst = 4;
+  RuleSpec lb = spec(Algorithm::kLeakyBucket, 10);
+  lb.queue = 3;
+  for (const RuleSpec& r : {tb, lb, spec(Algorithm::kSlidingWindow, 4), spec(Algorithm::kSlidingLog, 4)}) {
+    auto l = makeLimiter(r);
+    Decision d = l->acquire(clock_.now(), absl::ZeroDuration(), 5);
+    EXPECT_EQ(d.kind, Decision::kReject) << r.name();
+    EXPECT_EQ(d.limit, 4) << r.name();
+    EXPECT_EQ(d.remaining, 4) << r.name() << ": nothing consumed";
+    EXPECT_EQ(l->acquire(clock_.now(), absl::ZeroDuration(), 4).kind, Decision::kAllow) << r.name();
+  }
+}
+
+// hits = 0 peeks: the answer one unit would get, nothing consumed, never a delay, and a cold
+// warm-up bucket stays cold.
+TEST_F(LimiterTest, ZeroHitsPeekWithoutConsuming) {
+  RuleSpec tb = spec(Algorithm::kTokenBucket, 10);
+  tb.burst = 2;
+  RuleSpec lb = spec(Algorithm::kLeakyBucket, 10);
+  lb.queue = 1;
+  for (const RuleSpec& r : {tb, lb, spec(Algorithm::kSlidingWindow, 2), spec(Algorithm::kSlidingLog, 2)}) {
+    auto l = makeLimiter(r);
+    for (int i = 0; i < 5; ++i) {
+      Decision d = l->acquire(clock_.now(), Seconds(10), 0);
+      EXPECT_EQ(d.kind, Decision::kAllow) << r.name();
+      EXPECT_EQ(d.remaining, 2) << r.name();
+    }
+    EXPECT_EQ(offer(*l, 5), 2) << r.name();
+    Decision d = l->acquire(clock_.now(), Seconds(10), 0);
+    EXPECT_EQ(d.kind, Decision::kReject) << r.name() << ": a peek never queues";
+    EXPECT_EQ(d.remaining, 0) << r.name();
+  }
+  RuleSpec warm = spec(Algorithm::kTokenBucket, 30);
+  warm.burst = 1;
+  warm.warmup = Seconds(3);
+  const TokenBucketPolicy p(warm);
+  TokenBucketPolicy::State s;
+  const int64_t t0 = absl::ToUnixNanos(clock_.now());
+  p.acquire(s, t0, 0, 0);
+  EXPECT_TRUE(p.isFresh(s, t0)) << "a peek leaves a fresh bucket fresh";
+}
+
+TEST_F(LimiterTest, TokenBucketQueuesHitsAsOneReservation) {
+  RuleSpec r = spec(Algorithm::kTokenBucket, 10);
+  r.burst = 4;
+  auto l = makeLimiter(r);
+  EXPECT_EQ(l->acquire(clock_.now(), absl::ZeroDuration(), 4).kind, Decision::kAllow);
+  Decision d = l->acquire(clock_.now(), Milliseconds(300), 3);
+  EXPECT_EQ(d.kind, Decision::kDelay);
+  EXPECT_EQ(d.wait, Milliseconds(300));  // three tokens at 10/s
+  d = l->acquire(clock_.now(), Milliseconds(300), 1);  // behind the three: 400 ms
+  EXPECT_EQ(d.kind, Decision::kReject);
+  EXPECT_EQ(d.wait, Milliseconds(400));
+}
+
+TEST_F(LimiterTest, LeakyBucketHitsTakeConsecutiveSlots) {
+  RuleSpec r = spec(Algorithm::kLeakyBucket, 10);  // a slot every 100 ms
+  r.queue = 3;
+  auto l = makeLimiter(r);
+  Decision d = l->acquire(clock_.now(), absl::ZeroDuration(), 3);  // slots 0, 100, 200 ms
+  EXPECT_EQ(d.kind, Decision::kAllow);
+  EXPECT_EQ(d.remaining, 1);
+  d = l->acquire(clock_.now(), absl::ZeroDuration(), 2);  // would need slots 300 and 400 ms
+  EXPECT_EQ(d.kind, Decision::kReject);
+  EXPECT_EQ(d.wait, Milliseconds(100));  // one slot drained leaves room for two
+  advance(Milliseconds(100));
+  EXPECT_EQ(l->acquire(clock_.now(), absl::ZeroDuration(), 2).kind, Decision::kAllow);
+  // Queued: the request waits for its last slot.
+  auto q = makeLimiter(r);
+  EXPECT_EQ(q->acquire(clock_.now(), absl::ZeroDuration()).kind, Decision::kAllow);
+  d = q->acquire(clock_.now(), Milliseconds(250), 2);
+  EXPECT_EQ(d.kind, Decision::kDelay);
+  EXPECT_EQ(d.wait, Milliseconds(200));
+  d = q->acquire(clock_.now(), Milliseconds(150), 3);  // even an empty queue needs 200 ms
+  EXPECT_EQ(d.kind, Decision::kReject);
+}
+
 }  // namespace
 }  // namespace seckill::ratelimit

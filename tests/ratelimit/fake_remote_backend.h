@@ -26,7 +26,7 @@ class FakeRemoteBackend final : public RemoteLimiterBackend {
     std::string key;
   };
 
-  void acquire(const CompiledRule& rule, std::string_view key, absl::Time now,
+  void acquire(const CompiledRule& rule, std::string_view key, absl::Time now, uint32_t hits,
                Callback<absl::StatusOr<Decision>> done) override {
     absl::StatusOr<Decision> answer;
     {
@@ -37,7 +37,7 @@ class FakeRemoteBackend final : public RemoteLimiterBackend {
       } else {
         auto& limiter = states_[std::make_pair(rule.identity_hash, std::string(key))];
         if (!limiter) limiter = makeLimiter(rule.spec);
-        answer = limiter->acquire(now, absl::ZeroDuration());
+        answer = limiter->acquire(now, absl::ZeroDuration(), hits);
       }
       if (holding_) {
         held_.emplace_back(std::move(done), std::move(answer));

@@ -50,10 +50,10 @@ RuleSpec spec(Algorithm a, int64_t rate, absl::Duration per = absl::Seconds(1)) 
 }
 
 absl::StatusOr<Decision> remoteAcquire(RedisRateLimiter& backend, const CompiledRule& rule,
-                                       std::string_view key, absl::Time now) {
+                                       std::string_view key, absl::Time now, uint32_t hits = 1) {
   return testing::await<absl::StatusOr<Decision>>(
       [&](Callback<absl::StatusOr<Decision>> done) {
-        backend.acquire(rule, key, now, std::move(done));
+        backend.acquire(rule, key, now, hits, std::move(done));
       });
 }
 
@@ -83,9 +83,10 @@ class RedisRateLimiterTest : public RedisTest {
 };
 
 // The same arrival sequence through the in-process limiter and the Lua script (engine clock
-// passed in): the same admissions, the same remaining quota.
+// passed in): the same admissions, the same remaining quota. With `hits`, each request counts
+// for 0 (a peek) to 3 units.
 void expectParity(RedisRateLimiter& backend, const RuleSpec& s, std::string_view key,
-                  uint32_t seed) {
+                  uint32_t seed, bool hits = false) {
   SCOPED_TRACE(s.name());
   const CompiledRule rule = compiled(s);
   std::unique_ptr<ratelimit::Limiter> local = ratelimit::makeLimiter(s);
@@ -96,8 +97,9 @@ void expectParity(RedisRateLimiter& backend, const RuleSpec& s, std::string_view
     x = x * 1664525u + 1013904223u;  // LCG: gaps of 0..59 ms, bursts and lulls
     const int gap_ms = (x >> 16) % 60;
     t += absl::Milliseconds(i % 50 < 40 ? gap_ms / 4 : gap_ms * 3);
-    const Decision want = local->acquire(t, absl::ZeroDuration());
-    absl::StatusOr<Decision> got = remoteAcquire(backend, rule, key, t);
+    const uint32_t n = hits ? (x >> 24) % 4 : 1;
+    const Decision want = local->acquire(t, absl::ZeroDuration(), n);
+    absl::StatusOr<Decision> got = remoteAcquire(backend, rule, key, t, n);
     ASSERT_TRUE(got.ok()) << got.status();
     ASSERT_EQ(got->kind, want.kind) << "arrival " << i;
     EXPECT_EQ(got->remaining, want.remaining) << "arrival " << i;
@@ -127,6 +129,23 @@ TEST_F(RedisRateLimiterTest, EachAlgorithmAdmitsWhatTheInProcessFormAdmits) {
   uint32_t seed = 7;
   for (const RuleSpec& s : {tb, warm, lb, strict, sw, sl, per_min}) {
     expectParity(backend, s, "alice", seed++);
+  }
+}
+
+TEST_F(RedisRateLimiterTest, HitsAndPeeksDecideAsInProcess) {
+  RedisRateLimiter backend(*client_, {.redis_time = false});
+  RuleSpec tb = spec(Algorithm::kTokenBucket, 40);
+  tb.burst = 6;
+  RuleSpec warm = spec(Algorithm::kTokenBucket, 60);
+  warm.burst = 4;
+  warm.warmup = absl::Seconds(2);
+  RuleSpec lb = spec(Algorithm::kLeakyBucket, 50);
+  lb.queue = 4;
+  RuleSpec sw = spec(Algorithm::kSlidingWindow, 60);
+  RuleSpec sl = spec(Algorithm::kSlidingLog, 30);
+  uint32_t seed = 31;
+  for (const RuleSpec& s : {tb, warm, lb, sw, sl}) {
+    expectParity(backend, s, "bob", seed++, /*hits=*/true);
   }
 }
 

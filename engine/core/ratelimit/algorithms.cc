@@ -76,7 +76,17 @@ int64_t TokenBucketPolicy::timeFor(int64_t t0, double need, int64_t ramp_ns) con
   return ceilNanos(need / rate_per_ns_);
 }
 
-Decision TokenBucketPolicy::acquire(State& s, int64_t now_ns, int64_t max_wait_ns) const {
+Decision TokenBucketPolicy::acquire(State& s, int64_t now_ns, int64_t max_wait_ns,
+                                    uint32_t hits) const {
+  if (hits == 0) {  // a peek: decided on a copy, so not even the warm-up ramp starts
+    State copy = s;
+    return take(copy, now_ns, 0, 1.0, /*consume=*/false);
+  }
+  return take(s, now_ns, max_wait_ns, static_cast<double>(hits), /*consume=*/true);
+}
+
+Decision TokenBucketPolicy::take(State& s, int64_t now_ns, int64_t max_wait_ns, double need,
+                                 bool consume) const {
   if (s.last_ns == kNever) {
     s.tokens = burst_;
     s.last_ns = now_ns;
@@ -89,13 +99,17 @@ Decision TokenBucketPolicy::acquire(State& s, int64_t now_ns, int64_t max_wait_n
   }
   const int64_t t = s.last_ns;  // >= now_ns; > only if `now` stepped back
   Decision d;
-  if (s.tokens >= 1.0 - kEps) {
-    s.tokens -= 1.0;
+  if (s.tokens >= need - kEps) {
+    if (consume) s.tokens -= need;
     d.kind = Decision::kAllow;
+  } else if (need > burst_ + kEps) {
+    // More than the bucket holds: never admitted. The hint is the time until it is full.
+    d.kind = Decision::kReject;
+    d.wait = nanos((t - now_ns) + timeFor(t, burst_ - s.tokens, s.ramp_ns));
   } else {
-    int64_t wait = (t - now_ns) + timeFor(t, 1.0 - s.tokens, s.ramp_ns);
-    if (max_wait_ns > 0 && wait <= max_wait_ns) {
-      s.tokens -= 1.0;
+    int64_t wait = (t - now_ns) + timeFor(t, need - s.tokens, s.ramp_ns);
+    if (consume && max_wait_ns > 0 && wait <= max_wait_ns) {
+      s.tokens -= need;
       d.kind = Decision::kDelay;
     } else {
       d.kind = Decision::kReject;
@@ -123,29 +137,46 @@ LeakyBucketPolicy::LeakyBucketPolicy(const RuleSpec& rule)
                           static_cast<double>(rule.rate)))),
       queue_(rule.queue) {}
 
-Decision LeakyBucketPolicy::acquire(State& s, int64_t now_ns, int64_t max_wait_ns) const {
+Decision LeakyBucketPolicy::acquire(State& s, int64_t now_ns, int64_t max_wait_ns,
+                                    uint32_t hits) const {
+  using i128 = __int128;
+  const bool consume = hits > 0;
+  const int64_t n = consume ? hits : 1;
+  if (!consume) max_wait_ns = 0;
   const int64_t slot = std::max(now_ns, s.next_free_ns);
-  const int64_t wait = slot - now_ns;
-  const int64_t ahead = ceilDiv(wait, interval_ns_);
+  // The request's last unit leaves (n - 1) intervals after its first.
+  const i128 last_wait = i128(slot - now_ns) + i128(n - 1) * interval_ns_;
   Decision d;
   d.limit = queue_ + 1;
-  const bool fits = ahead <= queue_;
-  if (fits && (wait == 0 || max_wait_ns == 0)) {
+  const i128 next_free = i128(slot) + i128(n) * interval_ns_;
+  // Within the queue: at most `queue` units (its own counted) wait once this request is in.
+  const bool fits = n <= queue_ + 1 && last_wait <= i128(queue_) * interval_ns_ &&
+                    next_free - now_ns <= kMaxNanos;
+  if (fits && (last_wait == 0 || max_wait_ns == 0)) {
     d.kind = Decision::kAllow;
-    s.next_free_ns = slot + interval_ns_;
-  } else if (fits && wait <= max_wait_ns) {
+    if (consume) s.next_free_ns = static_cast<int64_t>(next_free);
+  } else if (fits && last_wait <= max_wait_ns) {
     d.kind = Decision::kDelay;
-    d.wait = nanos(wait);
-    s.next_free_ns = slot + interval_ns_;
+    d.wait = nanos(static_cast<int64_t>(last_wait));
+    s.next_free_ns = static_cast<int64_t>(next_free);
+  } else if (n > queue_ + 1 || (max_wait_ns > 0 && i128(n - 1) * interval_ns_ > max_wait_ns)) {
+    // More units than the queue holds, or than max_wait lets through even when it is empty:
+    // never admitted. The hint is the time until the backlog drains.
+    d.kind = Decision::kReject;
+    d.wait = nanos(s.next_free_ns > now_ns ? s.next_free_ns - now_ns : 0);
   } else {
     d.kind = Decision::kReject;
-    // When `ahead` will have dropped to queue, and (when waiting) the wait to max_wait.
-    const __int128 room = static_cast<__int128>(queue_) * interval_ns_;
-    int64_t at = room >= s.next_free_ns - now_ns ? now_ns : s.next_free_ns - int64_t(room);
-    if (max_wait_ns > 0) at = std::max(at, s.next_free_ns - max_wait_ns);
-    d.wait = nanos(std::max<int64_t>(0, at - now_ns));
+    // When the backlog will have dropped to what leaves room for n units, and (when waiting)
+    // the last unit's wait to max_wait.
+    const i128 room = i128(queue_ - n + 1) * interval_ns_;
+    i128 at = room >= i128(s.next_free_ns) - now_ns ? i128(now_ns) : s.next_free_ns - room;
+    if (max_wait_ns > 0) {
+      at = std::max(at, i128(s.next_free_ns) + i128(n - 1) * interval_ns_ - max_wait_ns);
+    }
+    d.wait = nanos(static_cast<int64_t>(std::clamp<i128>(at - now_ns, 0, kMaxNanos)));
   }
-  const int64_t backlog = std::max<int64_t>(0, s.next_free_ns - now_ns);
+  // (A fresh state's next_free is INT64_MIN: no subtraction before the comparison.)
+  const int64_t backlog = s.next_free_ns > now_ns ? s.next_free_ns - now_ns : 0;
   d.remaining = std::max<int64_t>(0, queue_ + 1 - ceilDiv(backlog, interval_ns_));
   d.reset = nanos(backlog);
   return d;
@@ -156,8 +187,11 @@ Decision LeakyBucketPolicy::acquire(State& s, int64_t now_ns, int64_t max_wait_n
 SlidingWindowPolicy::SlidingWindowPolicy(const RuleSpec& rule)
     : per_ns_(absl::ToInt64Nanoseconds(rule.per)), rate_(rule.rate) {}
 
-Decision SlidingWindowPolicy::acquire(State& s, int64_t now_ns, int64_t /*max_wait_ns*/) const {
+Decision SlidingWindowPolicy::acquire(State& s, int64_t now_ns, int64_t /*max_wait_ns*/,
+                                      uint32_t hits) const {
   using i128 = __int128;
+  const bool consume = hits > 0;
+  const int64_t n = consume ? hits : 1;
   const int64_t P = per_ns_;
   int64_t ws = now_ns - (((now_ns % P) + P) % P);
   if (ws > s.window_start_ns) {  // roll forward: one window on keeps cur as prev
@@ -173,20 +207,27 @@ Decision SlidingWindowPolicy::acquire(State& s, int64_t now_ns, int64_t /*max_wa
   i128 used = i128(s.prev) * (P - e) + i128(s.cur) * P;
   Decision d;
   d.limit = rate_;
-  if (used + P <= cap) {
+  if (n <= rate_ && used + i128(n) * P <= cap) {
     d.kind = Decision::kAllow;
-    ++s.cur;
-    used += P;
+    if (consume) {
+      s.cur += static_cast<uint32_t>(n);
+      used += i128(n) * P;
+    }
+  } else if (n > rate_) {
+    // More than the window allows: never admitted. The hint is the time until it is empty.
+    d.kind = Decision::kReject;
+    d.wait = s.cur > 0 ? nanos(ws + 2 * P - now_ns) : s.prev > 0 ? nanos(ws + P - now_ns) : nanos(0);
   } else {
     d.kind = Decision::kReject;
     int64_t at;
-    if (int64_t(s.cur) + 1 > rate_) {
-      // Only the next window can admit: prev' = cur, need cur*(P - x) + P <= rate*P.
-      i128 num = i128(P) * (int64_t(s.cur) - rate_ + 1);
+    if (int64_t(s.cur) + n > rate_) {
+      // Only the next window can admit: prev' = cur, need cur*(P - x) + n*P <= rate*P
+      // (cur > 0 here, as n <= rate).
+      i128 num = i128(P) * (int64_t(s.cur) - rate_ + n);
       at = ws + P + int64_t((num + s.cur - 1) / s.cur);
     } else {
-      // This window, once prev has decayed: prev*(P - x) <= (rate - cur - 1)*P.
-      i128 num = i128(P) * (int64_t(s.prev) - rate_ + int64_t(s.cur) + 1);
+      // This window, once prev has decayed: prev*(P - x) <= (rate - cur - n)*P.
+      i128 num = i128(P) * (int64_t(s.prev) - rate_ + int64_t(s.cur) + n);
       at = ws + int64_t((num + s.prev - 1) / s.prev);
     }
     d.wait = nanos(std::max<int64_t>(0, at - now_ns));
@@ -216,31 +257,44 @@ void SlidingLogPolicy::expire(State& s, int64_t now_ns) const {
   }
 }
 
-Decision SlidingLogPolicy::acquire(State& s, int64_t now_ns, int64_t /*max_wait_ns*/) const {
+Decision SlidingLogPolicy::acquire(State& s, int64_t now_ns, int64_t /*max_wait_ns*/,
+                                   uint32_t hits) const {
   expire(s, now_ns);
-  auto newest = [&s] { return s.ring[(s.head + s.size - 1) % s.cap]; };
+  const bool consume = hits > 0;
+  const int64_t n = consume ? hits : 1;
+  auto at = [&s](int64_t i) { return s.ring[(s.head + i) % s.cap]; };  // i-th oldest
   Decision d;
   d.limit = rate_;
-  if (s.size < rate_) {
-    if (s.size == s.cap) {  // grow: 2, 4, 8, ... up to rate
-      uint32_t cap = static_cast<uint32_t>(std::min<int64_t>(rate_, std::max<uint32_t>(2, s.cap * 2)));
-      std::unique_ptr<int64_t[]> ring(new int64_t[cap]);
-      for (uint32_t i = 0; i < s.size; ++i) ring[i] = s.ring[(s.head + i) % s.cap];
-      s.ring = std::move(ring);
-      s.cap = cap;
-      s.head = 0;
+  if (n <= rate_ - int64_t(s.size)) {
+    if (consume) {
+      if (s.size + n > s.cap) {  // grow: 2, 4, 8, ... (or what n needs) up to rate
+        const int64_t want = std::max<int64_t>(s.size + n, std::max<uint32_t>(2, s.cap * 2));
+        const uint32_t cap = static_cast<uint32_t>(std::min<int64_t>(rate_, want));
+        std::unique_ptr<int64_t[]> ring(new int64_t[cap]);
+        for (uint32_t i = 0; i < s.size; ++i) ring[i] = at(i);
+        s.ring = std::move(ring);
+        s.cap = cap;
+        s.head = 0;
+      }
+      // Keep the log sorted even if `now` steps back.
+      const int64_t t = s.size > 0 ? std::max(now_ns, at(s.size - 1)) : now_ns;
+      for (int64_t i = 0; i < n; ++i) {
+        s.ring[(s.head + s.size) % s.cap] = t;
+        ++s.size;
+      }
     }
-    // Keep the log sorted even if `now` steps back.
-    int64_t t = s.size > 0 ? std::max(now_ns, newest()) : now_ns;
-    s.ring[(s.head + s.size) % s.cap] = t;
-    ++s.size;
     d.kind = Decision::kAllow;
-  } else {
+  } else if (n > rate_) {
+    // More than the window allows: never admitted. The hint is the time until it is empty.
     d.kind = Decision::kReject;
-    d.wait = nanos(std::max<int64_t>(0, s.ring[s.head] + per_ns_ - now_ns));
+    d.wait = s.size > 0 ? nanos(std::max<int64_t>(0, at(s.size - 1) + per_ns_ - now_ns)) : nanos(0);
+  } else {
+    // Room for n once the oldest size + n - rate entries have left the window.
+    d.kind = Decision::kReject;
+    d.wait = nanos(std::max<int64_t>(0, at(int64_t(s.size) + n - rate_ - 1) + per_ns_ - now_ns));
   }
   d.remaining = rate_ - s.size;
-  d.reset = nanos(std::max<int64_t>(0, newest() + per_ns_ - now_ns));
+  d.reset = s.size > 0 ? nanos(std::max<int64_t>(0, at(s.size - 1) + per_ns_ - now_ns)) : nanos(0);
   return d;
 }
 
@@ -256,9 +310,11 @@ template <class Policy>
 class PolicyLimiter final : public Limiter {
  public:
   explicit PolicyLimiter(const RuleSpec& rule) : policy_(rule) {}
-  Decision acquire(absl::Time now, absl::Duration max_wait) override {
+  using Limiter::acquire;
+  Decision acquire(absl::Time now, absl::Duration max_wait, uint32_t hits) override {
     absl::MutexLock lock(&mu_);
-    return policy_.acquire(state_, absl::ToUnixNanos(now), absl::ToInt64Nanoseconds(max_wait));
+    return policy_.acquire(state_, absl::ToUnixNanos(now), absl::ToInt64Nanoseconds(max_wait),
+                           hits);
   }
 
  private:

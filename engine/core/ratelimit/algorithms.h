@@ -7,6 +7,12 @@
 // State is a fresh one (nothing seen yet). isFresh(s, now) is true iff `s` decides every request
 // from `now` on exactly as a fresh state would, so dropping it never changes a decision.
 //
+// `hits` is what one request counts for (the rate-limit service's hits_addend; 1 everywhere
+// else): n >= 1 units are taken all or nothing, as n requests arriving at once would be, and a
+// request of more units than the rule can ever hold at once (its Decision::limit) is always
+// rejected. hits = 0 peeks: the answer a 1-unit request would get now (never kDelay), with
+// nothing consumed and the state unchanged.
+//
 // | algorithm      | state per key              | accuracy                                  |
 // |----------------|----------------------------|-------------------------------------------|
 // | token_bucket   | 24 B                       | exact rate + burst; optional warm-up      |
@@ -31,9 +37,10 @@
 namespace seckill::ratelimit {
 
 // Token bucket: capacity `burst`, refilled continuously at rate/per (computed from the time of
-// the last update; no refill thread). A request takes one token. With max_wait > 0 a request
-// that finds no token reserves the next one (the bucket goes into debt) and is delayed until it
-// would have been refilled, if that is within max_wait. A fresh bucket is full.
+// the last update; no refill thread). A request takes one token (`hits` tokens). With
+// max_wait > 0 a request that finds too few reserves them (the bucket goes into debt) and is
+// delayed until they would have been refilled, if that is within max_wait. A fresh bucket is
+// full.
 //
 // Warm-up (warmup > 0): the refill rate climbs linearly from rate/3 (Guava's cold factor 3) to
 // rate over `warmup`, starting at the first request of a cold bucket. A bucket is cold when
@@ -49,10 +56,12 @@ class TokenBucketPolicy {
   };
 
   explicit TokenBucketPolicy(const RuleSpec& rule);
-  Decision acquire(State& s, int64_t now_ns, int64_t max_wait_ns) const;
+  Decision acquire(State& s, int64_t now_ns, int64_t max_wait_ns, uint32_t hits = 1) const;
   bool isFresh(const State& s, int64_t now_ns) const;
 
  private:
+  // acquire() for `need` tokens; `consume` = false leaves the tokens (a peek, on a copy).
+  Decision take(State& s, int64_t now_ns, int64_t max_wait_ns, double need, bool consume) const;
   // Tokens refilled over [t0, t1] for a ramp that started at ramp_ns.
   double fill(int64_t t0, int64_t t1, int64_t ramp_ns) const;
   // Nanoseconds from t0 until `need` tokens have been refilled.
@@ -72,6 +81,8 @@ class TokenBucketPolicy {
 //     waits for its departure slot (nginx limit_req burst=queue);
 //   - max_wait = 0: kAllow at once, its slot still reserved (nginx limit_req burst=queue nodelay).
 // Anything else is kReject (nothing consumed). queue = 0 with max_wait = 0 is a strict spacer.
+// A request of n hits takes n consecutive slots and is decided by its last one (as the last of
+// n requests arriving at once would be).
 // The interval is rounded to the nanosecond: a relative rate error of at most 0.5 ns/interval
 // (< 1e-9 at 1/s, 1.5e-4 at 300k/s).
 class LeakyBucketPolicy {
@@ -81,7 +92,7 @@ class LeakyBucketPolicy {
   };
 
   explicit LeakyBucketPolicy(const RuleSpec& rule);
-  Decision acquire(State& s, int64_t now_ns, int64_t max_wait_ns) const;
+  Decision acquire(State& s, int64_t now_ns, int64_t max_wait_ns, uint32_t hits = 1) const;
   bool isFresh(const State& s, int64_t now_ns) const { return s.next_free_ns <= now_ns; }
 
  private:
@@ -91,7 +102,7 @@ class LeakyBucketPolicy {
 
 // Sliding window, two counters: counts in the current fixed window (aligned to multiples of
 // `per` since the epoch) and the previous one; the estimate at elapsed time e into the current
-// window is prev * (per - e) / per + cur, and a request is admitted iff estimate + 1 <= rate.
+// window is prev * (per - e) / per + cur, and a request is admitted iff estimate + hits <= rate.
 // Exact integer arithmetic; never delays.
 class SlidingWindowPolicy {
  public:
@@ -102,7 +113,7 @@ class SlidingWindowPolicy {
   };
 
   explicit SlidingWindowPolicy(const RuleSpec& rule);
-  Decision acquire(State& s, int64_t now_ns, int64_t max_wait_ns) const;
+  Decision acquire(State& s, int64_t now_ns, int64_t max_wait_ns, uint32_t hits = 1) const;
   bool isFresh(const State& s, int64_t now_ns) const;
 
  private:
@@ -111,7 +122,8 @@ class SlidingWindowPolicy {
 };
 
 // Sliding log: the admission times of the last window, per key; a request is admitted iff fewer
-// than `rate` admissions happened in (now - per, now]. Exact; the ring grows on demand up to
+// than `rate` admissions happened in (now - per, now] (at most rate - hits; it logs `hits`
+// entries). Exact; the ring grows on demand up to
 // `rate` entries and is freed when the window empties. Never delays.
 class SlidingLogPolicy {
  public:
@@ -123,7 +135,7 @@ class SlidingLogPolicy {
   };
 
   explicit SlidingLogPolicy(const RuleSpec& rule);
-  Decision acquire(State& s, int64_t now_ns, int64_t max_wait_ns) const;
+  Decision acquire(State& s, int64_t now_ns, int64_t max_wait_ns, uint32_t hits = 1) const;
   bool isFresh(const State& s, int64_t now_ns) const;
 
  private:

@@ -36,12 +36,14 @@ class KeyedLimitersImpl final : public KeyedLimiters {
     options_.sweep_every = std::max<uint32_t>(1, options.sweep_every);
   }
 
-  Decision acquire(std::string_view key, absl::Time now, absl::Duration max_wait) override {
+  using KeyedLimiters::acquire;
+  Decision acquire(std::string_view key, absl::Time now, absl::Duration max_wait,
+                   uint32_t hits) override {
     const int64_t now_ns = absl::ToUnixNanos(now);
     const int64_t max_wait_ns = absl::ToInt64Nanoseconds(max_wait);
     if (global_) {
       absl::MutexLock lock(&global_mu_);
-      return policy_.acquire(global_state_, now_ns, max_wait_ns);
+      return policy_.acquire(global_state_, now_ns, max_wait_ns, hits);
     }
     const uint64_t h = hashKey(key);
     Shard& sh = shards_[shard_bits_ == 0 ? 0 : h >> (64 - shard_bits_)];
@@ -56,11 +58,11 @@ class KeyedLimitersImpl final : public KeyedLimiters {
       if (sh.table.size() >= per_shard_cap_) sh.table.sweep(size_t{4} * options_.sweep_batch, fresh);
       if (sh.table.size() >= per_shard_cap_) {
         counters().add(RuleCounters::kOverflowed);
-        return policy_.acquire(sh.overflow, now_ns, max_wait_ns);
+        return policy_.acquire(sh.overflow, now_ns, max_wait_ns, hits);
       }
       s = sh.table.insert(h);
     }
-    return policy_.acquire(*s, now_ns, max_wait_ns);
+    return policy_.acquire(*s, now_ns, max_wait_ns, hits);
   }
 
   size_t evictIdle(absl::Time now) override {

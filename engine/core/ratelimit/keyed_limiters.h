@@ -76,8 +76,14 @@ class KeyedLimiters {
   static std::shared_ptr<KeyedLimiters> create(const RuleSpec& rule, const KeyedOptions& options);
   virtual ~KeyedLimiters() = default;
 
-  // Decides one request for `key` (ignored for the global scope). See Limiter::acquire.
-  virtual Decision acquire(std::string_view key, absl::Time now, absl::Duration max_wait) = 0;
+  // Decides one request of `hits` units for `key` (ignored for the global scope). See
+  // Limiter::acquire.
+  virtual Decision acquire(std::string_view key, absl::Time now, absl::Duration max_wait,
+                           uint32_t hits) = 0;
+  // A request of one unit.
+  Decision acquire(std::string_view key, absl::Time now, absl::Duration max_wait) {
+    return acquire(key, now, max_wait, 1);
+  }
   // Drops every state equivalent to a fresh one at `now`; returns how many.
   virtual size_t evictIdle(absl::Time now) = 0;
   // Keys currently tracked (0 for the global scope).

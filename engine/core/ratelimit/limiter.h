@@ -29,9 +29,12 @@ struct Decision {
 class Limiter {
  public:
   virtual ~Limiter() = default;
-  // Decides one request arriving at `now`. max_wait = 0: never kDelay. Never reads a clock;
+  // Decides one request arriving at `now` that counts for `hits` units (0: a peek that
+  // consumes nothing; see algorithms.h). max_wait = 0: never kDelay. Never reads a clock;
   // `now` may step backwards slightly (threads racing) without harm.
-  virtual Decision acquire(absl::Time now, absl::Duration max_wait) = 0;
+  virtual Decision acquire(absl::Time now, absl::Duration max_wait, uint32_t hits) = 0;
+  // A request of one unit.
+  Decision acquire(absl::Time now, absl::Duration max_wait) { return acquire(now, max_wait, 1); }
 };
 
 // The limiter for `rule`'s algorithm and parameters (scope is ignored: one state).

@@ -60,6 +60,7 @@ void setQuota(Verdict& v, const Decision& d, const CompiledRule& r) {
   v.remaining = d.remaining;
   v.reset = d.reset;
   v.window = r.spec.per;
+  v.rate = r.spec.rate;
 }
 
 }  // namespace
@@ -181,14 +182,16 @@ Evaluation RateLimiter::run(const RequestInfo& req, absl::Time now, bool remote)
       pending->items.push_back(RemoteCheck::Item{index, std::string(scopeKey(r.spec, req)), dry});
       continue;
     }
-    const absl::Duration max_wait =
-        !dry && r.spec.on_limit == OnLimit::kQueue ? r.spec.max_wait : absl::ZeroDuration();
-    Decision d = r.state->acquire(scopeKey(r.spec, req), now, max_wait);
+    const absl::Duration max_wait = !dry && req.hits > 0 && r.spec.on_limit == OnLimit::kQueue
+                                        ? r.spec.max_wait
+                                        : absl::ZeroDuration();
+    Decision d = r.state->acquire(scopeKey(r.spec, req), now, max_wait, req.hits);
     if (fold.add(r, d, dry, v)) return out;  // a local reject: no distributed rule is asked
   }
   if (pending) {
     pending->set = std::move(held);
     pending->now = now;
+    pending->hits = req.hits;
     pending->verdict = v;
     pending->fold = fold;
     out.remote = std::move(pending);
@@ -212,7 +215,8 @@ void RateLimiter::complete(std::unique_ptr<RemoteCheck> c, Callback<Verdict> don
   const CompiledRule& rule = c->set->rules()[item.index];
   const std::string_view key = item.key;  // lives in *c, which the callback owns
   const absl::Time now = c->now;
-  remote_->acquire(rule, key, now,
+  const uint32_t hits = c->hits;
+  remote_->acquire(rule, key, now, hits,
                    [this, c = std::move(c), done = std::move(done)](
                        absl::StatusOr<Decision> d) mutable {
                      onRemote(std::move(c), std::move(d), std::move(done));

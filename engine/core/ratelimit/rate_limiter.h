@@ -29,6 +29,10 @@ struct RequestInfo {
   std::string_view user_id;  // X-User-Id; empty if absent
   std::string_view ip;
   std::span<const Header> headers;  // consulted only by header-scoped rules
+  // Units the request counts for on every rule it meets (the rate-limit service's hits_addend;
+  // the HTTP edge's requests count 1). 0: a peek, decided as a 1-unit request would be with
+  // nothing consumed (and never delayed). See algorithms.h.
+  uint32_t hits = 1;
 };
 
 // The outcome of checking one request against the rules.
@@ -58,6 +62,7 @@ struct Verdict {
   int64_t remaining = 0;
   absl::Duration reset;
   absl::Duration window;  // the rule's `per`
+  int64_t rate = 0;       // the rule's `rate` (requests per `window`)
   uint64_t version = 0;   // the rule set that decided
 };
 
@@ -110,6 +115,7 @@ struct RemoteCheck {
   absl::InlinedVector<Item, 2> items;  // in evaluation order
   size_t next = 0;
   absl::Time now;
+  uint32_t hits = 1;  // RequestInfo::hits
   Verdict verdict;
   VerdictFold fold;
 };

@@ -21,15 +21,15 @@ class RemoteLimiterBackend {
  public:
   virtual ~RemoteLimiterBackend() = default;
 
-  // Decides one request for `key` (the scope value; ignored for the global scope) of `rule`
-  // on the shared state, exactly as the rule's in-process algorithm (algorithms.h) would with
-  // max_wait = 0 (distributed rules never queue, see validateRules). `now` is the engine's
-  // clock at the request; a backend may use its own clock instead (documented per backend).
-  // `rule` stays valid until `done` has been called. `done` is called exactly once, inline
-  // or on another thread; a non-OK status means the backend could not answer (the caller
-  // applies the failure policy).
+  // Decides one request of `hits` units (0: a peek; see algorithms.h) for `key` (the scope
+  // value; ignored for the global scope) of `rule` on the shared state, exactly as the rule's
+  // in-process algorithm (algorithms.h) would with max_wait = 0 (distributed rules never queue,
+  // see validateRules). `now` is the engine's clock at the request; a backend may use its own
+  // clock instead (documented per backend). `rule` stays valid until `done` has been called.
+  // `done` is called exactly once, inline or on another thread; a non-OK status means the
+  // backend could not answer (the caller applies the failure policy).
   virtual void acquire(const CompiledRule& rule, std::string_view key, absl::Time now,
-                       Callback<absl::StatusOr<Decision>> done) = 0;
+                       uint32_t hits, Callback<absl::StatusOr<Decision>> done) = 0;
 };
 
 // What a distributed rule does when its backend fails (error or timeout).

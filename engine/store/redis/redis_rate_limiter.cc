@@ -67,13 +67,15 @@ RedisRateLimiter::RedisRateLimiter(RedisClient& client, RedisRateLimiterOptions 
     : client_(client), options_(options) {}
 
 void RedisRateLimiter::acquire(const ratelimit::CompiledRule& rule, std::string_view key,
-                               absl::Time now, Callback<absl::StatusOr<Decision>> done) {
+                               absl::Time now, uint32_t hits,
+                               Callback<absl::StatusOr<Decision>> done) {
   const ratelimit::RuleSpec& spec = rule.spec;
   std::string route = redis_keys::rateLimitRoute(rule.identity_hash, key);
   std::vector<std::string> keys{redis_keys::rateLimitKey(route)};
   std::vector<std::string> args;
-  args.reserve(5);
+  args.reserve(6);
   args.push_back(options_.redis_time ? std::string() : absl::StrCat(toRedisMicros(now)));
+  args.push_back(absl::StrCat(hits));
   args.push_back(absl::StrCat(spec.rate));
   args.push_back(absl::StrCat(absl::ToInt64Microseconds(spec.per)));
   size_t script = 0;

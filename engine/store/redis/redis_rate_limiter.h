@@ -59,7 +59,7 @@ class RedisRateLimiter final : public ratelimit::RemoteLimiterBackend {
   RedisRateLimiter& operator=(const RedisRateLimiter&) = delete;
 
   void acquire(const ratelimit::CompiledRule& rule, std::string_view key, absl::Time now,
-               Callback<absl::StatusOr<ratelimit::Decision>> done) override;
+               uint32_t hits, Callback<absl::StatusOr<ratelimit::Decision>> done) override;
 
  private:
   RedisClient& client_;

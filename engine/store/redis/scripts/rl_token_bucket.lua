@@ -2,13 +2,14 @@
 -- microseconds, max_wait = 0 (distributed rules never queue).
 -- KEYS[1] = sk:rl:{<rule hash>:<scope key>}, a hash: t (last update, us), r (warm-up ramp
 --           start, us), k (tokens; a double)
--- ARGV    = now_us ("" = Redis TIME), rate, per_us, burst, warmup_us
+-- ARGV    = now_us ("" = Redis TIME), hits, rate, per_us, burst, warmup_us
 -- Returns {kind (0 allow, 2 reject), wait_us, limit, remaining, reset_us}. The key expires
 -- once the bucket is full again (and cold, with warm-up): then it equals a fresh one.
--- rl_prelude.lua, put in front at build time, defines `key` (KEYS[1]) and `now` (us).
-local rate = tonumber(ARGV[2]) / tonumber(ARGV[3])  -- tokens per us
-local burst = tonumber(ARGV[4])
-local warmup = tonumber(ARGV[5])
+-- rl_prelude.lua, put in front at build time, defines `key` (KEYS[1]), `now` (us), `consume`
+-- and `n` (the tokens a request takes).
+local rate = tonumber(ARGV[3]) / tonumber(ARGV[4])  -- tokens per us
+local burst = tonumber(ARGV[5])
+local warmup = tonumber(ARGV[6])
 local eps = 1e-9
 
 local function ceil_us(x)
@@ -67,16 +68,19 @@ elseif now > last then
 end
 local t = last
 local kind, wait = 0, 0
-if tokens >= 1 - eps then
-  tokens = tokens - 1
+if tokens >= n - eps then
+  if consume then tokens = tokens - n end
+elseif n > burst + eps then  -- more than the bucket holds: never; the hint is until it is full
+  kind = 2
+  wait = (t - now) + time_for(t, burst - tokens)
 else
   kind = 2
-  wait = (t - now) + time_for(t, 1 - tokens)
+  wait = (t - now) + time_for(t, n - tokens)
 end
 local remaining = math.floor(tokens + eps)
 if remaining < 0 then remaining = 0 end
 local reset = (t - now) + time_for(t, burst - tokens)
-if kind == 0 then
+if kind == 0 and consume then
   redis.call('HSET', key, 't', string.format('%.17g', last), 'r', string.format('%.17g', ramp),
              'k', string.format('%.17g', tokens))
   local keep = reset

@@ -44,6 +44,7 @@ void CachedCountsRepository::refresh() {
 // What only some configurations have.
 struct Backends::Impl {
   MemorySaleStore* memory_store = nullptr;  // owned by owned_store_
+  MemoryOrderRepository* memory_orders = nullptr;  // owned by owned_orders_
   RedisSaleStore* redis_store = nullptr;    // owned by owned_store_
   // [orders] kind = "mysql"; destroyed before the Redis client.
   std::unique_ptr<MysqlPool> pool;
@@ -93,12 +94,22 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::create(const EngineConfig& c
     } else {
       absl::StatusOr<std::unique_ptr<FileControlStore>> files =
           FileControlStore::open(config.admin.state_dir);
-      if (!files.ok()) return files.status();
+      if (!files.ok()) {
+        // A path that cannot be a state dir is the config's fault (exit 2, no restart loop); a
+        // dir another engine holds is not (it may be gone in a moment).
+        if (files.status().message().find("in use by another engine") ==
+            std::string_view::npos) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("admin.state_dir: ", files.status().message()));
+        }
+        return files.status();
+      }
       b->control_ = *std::move(files);
     }
   }
   if (config.store.kind == StoreConfig::Kind::kMemory) {
-    auto orders = std::make_unique<MemoryOrderRepository>();
+    auto orders = std::make_unique<MemoryOrderRepository>(config.orders.keep_finished);
+    b->impl_->memory_orders = orders.get();
     auto cancels = std::make_unique<MemoryDelayQueue>();
     auto store = std::make_unique<MemorySaleStore>(*orders, *cancels);
     b->impl_->memory_store = store.get();
@@ -211,12 +222,22 @@ void Backends::refreshGauges() {
   if (metrics_orders_) metrics_orders_->refresh();
 }
 
+size_t Backends::forgetFinishedOrders(absl::Time now) {
+  return impl_->memory_orders != nullptr ? impl_->memory_orders->forgetFinished(now) : 0;
+}
+
 void Backends::collect(EngineStats& out) const {
   const OrderCounts c = metrics_orders_ ? metrics_orders_->counts() : orders_->counts();
   out.orders.pending_now = c.pending_payment;
   out.orders.paid_now = c.paid;
   out.orders.cancelled_now = c.cancelled;
   out.cancel_queue_pending = cancels_pending_.load(std::memory_order_relaxed);
+  if (const MemoryOrderRepository* m = impl_->memory_orders) {
+    out.extra.push_back(MetricFamily{
+        "seckill_orders_forgotten_total",
+        "Finished orders dropped from memory after [orders] keep_finished.",
+        MetricFamily::Type::kCounter, {{"", m->forgotten()}}});
+  }
   if (!redis_) return;
   using Type = MetricFamily::Type;
   auto family = [&out](const char* name, const char* help, Type type, int64_t value) {

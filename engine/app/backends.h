@@ -86,6 +86,9 @@ class Backends {
   // Where the control state (rule versions, breaker modes, sales, audit) lives.
   control::ControlStore& control() { return *control_; }
 
+  // The memory order store: drops finished orders past [orders] keep_finished (returns how
+  // many); 0 with the other stores. Call periodically from a background thread.
+  size_t forgetFinishedOrders(absl::Time now);
   // Renews what /metrics reads without blocking (cancel queue depth, order
   // counts); call from a background thread.
   void refreshGauges();

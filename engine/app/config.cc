@@ -21,6 +21,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "engine/config/rule_tables.h"
+#include "engine/config/toml_reader.h"
 #include "engine/core/strings.h"
 #include "engine/store/mysql/mysql_url.h"
 
@@ -29,267 +31,16 @@ namespace {
 
 constexpr int64_t kMaxThreads = 1024;
 constexpr int64_t kMaxMessageBytes = int64_t{64} << 20;  // 64 MiB
-constexpr size_t kMaxReportedErrors = 50;
 
-// The problems found in one config source, each tied to a line. Collected
-// rather than returned at the first one, so a single --check shows them all.
-class Diagnostics {
- public:
-  explicit Diagnostics(std::string_view source) : source_(source) {}
-
-  void error(int64_t line, std::string message) { errors_.push_back({line, std::move(message)}); }
-  bool ok() const { return errors_.empty(); }
-  size_t count() const { return errors_.size(); }
-  std::string_view source() const { return source_; }
-
-  // One "source:line: message" line per problem, sorted by line.
-  absl::Status status() const {
-    std::vector<Entry> sorted = errors_;
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const Entry& a, const Entry& b) { return a.line < b.line; });
-    std::vector<std::string> lines;
-    for (const Entry& e : sorted) {
-      if (lines.size() == kMaxReportedErrors) {
-        lines.push_back(absl::StrCat(source_, ": ... and ", sorted.size() - kMaxReportedErrors,
-                                     " more errors"));
-        break;
-      }
-      lines.push_back(absl::StrCat(source_, ":", e.line, ": ", e.message));
-    }
-    return absl::InvalidArgumentError(absl::StrJoin(lines, "\n"));
-  }
-
- private:
-  struct Entry {
-    int64_t line;
-    std::string message;
-  };
-  std::string source_;
-  std::vector<Entry> errors_;
-};
-
-int64_t lineOf(const toml::node& n) { return n.source().begin.line; }
-
-std::string_view typeName(toml::node_type t) {
-  switch (t) {
-    case toml::node_type::none:
-      return "nothing";
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-  }
-  return "something else";
-}
-
-// Reads the keys of one TOML table and records every key it was asked about,
-// so finish() can report the others as unknown. Getters return nullopt when
-// the key is absent or its value is wrong (the problem is then recorded).
-//
-// Names in messages: a dotted table reads "http.threads must be >= 1" and
-// "unknown key http.foo"; a labelled one (an array element such as a sale)
-// reads `sale "x": stock must be >= 0` and `sale "x": unknown key "foo"`.
-class TableReader {
- public:
-  static TableReader dotted(Diagnostics& diag, const toml::table& table, std::string path) {
-    return TableReader(diag, table, path.empty() ? "" : path + ".", true);
-  }
-  static TableReader labelled(Diagnostics& diag, const toml::table& table, std::string label) {
-    return TableReader(diag, table, absl::StrCat(label, ": "), false);
-  }
-
-  // Renames a labelled reader (a sale's label is known once its id is read).
-  void relabel(std::string_view label) { prefix_ = absl::StrCat(av(label), ": "); }
-
-  // The line of the table itself (its [header], or its first key).
-  int64_t tableLine() const { return lineOf(table_); }
-  // The line of `key`'s value, or tableLine() when absent.
-  int64_t line(std::string_view key) const {
-    const toml::node* n = table_.get(key);
-    return n ? lineOf(*n) : tableLine();
-  }
-  const toml::table& table() const { return table_; }
-
-  // The raw value of `key` (nullptr when absent), marking it known.
-  const toml::node* take(std::string_view key) {
-    known_.insert(std::string(key));
-    return table_.get(key);
-  }
-
-  // Records "missing required key" and returns false when `key` is absent.
-  bool require(std::string_view key) {
-    if (table_.contains(key)) return true;
-    diag_.error(tableLine(), dotted_
-                                 ? absl::StrCat("missing required key ", prefix_, av(key))
-                                 : absl::StrCat(prefix_, "missing required key \"", av(key), "\""));
-    return false;
-  }
-
-  // Records a problem with `key`'s value at its line: "<name> <predicate>".
-  void invalid(std::string_view key, std::string_view predicate) {
-    diag_.error(line(key), absl::StrCat(name(key), " ", av(predicate)));
-  }
-  // Records a problem with `key`'s value at its line: "<name>: <message>".
-  std::nullopt_t invalid(std::string_view key, const absl::Status& s) {
-    diag_.error(line(key), absl::StrCat(name(key), ": ", s.message()));
-    return std::nullopt;
-  }
-
-  std::optional<std::string> string(std::string_view key) {
-    const toml::node* n = take(key);
-    if (!n) return std::nullopt;
-    if (!n->is_string()) return typeError(*n, key, "a string");
-    return std::string(n->as_string()->get());
-  }
-
-  std::optional<bool> boolean(std::string_view key) {
-    const toml::node* n = take(key);
-    if (!n) return std::nullopt;
-    if (!n->is_boolean()) return typeError(*n, key, "a boolean (true or false)");
-    return n->as_boolean()->get();
-  }
-
-  std::optional<int64_t> integer(std::string_view key, int64_t min,
-                                 int64_t max = std::numeric_limits<int64_t>::max()) {
-    const toml::node* n = take(key);
-    if (!n) return std::nullopt;
-    if (!n->is_integer()) return typeError(*n, key, "an integer");
-    int64_t v = n->as_integer()->get();
-    if (v < min) {
-      invalid(key, absl::StrCat("must be >= ", min));
-      return std::nullopt;
-    }
-    if (v > max) {
-      invalid(key, absl::StrCat("must be <= ", max));
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<double> number(std::string_view key, double min, double max) {
-    const toml::node* n = take(key);
-    if (!n) return std::nullopt;
-    double v;
-    if (n->is_integer()) {
-      v = static_cast<double>(n->as_integer()->get());
-    } else if (n->is_floating_point()) {
-      v = n->as_floating_point()->get();
-    } else {
-      return typeError(*n, key, "a number");
-    }
-    if (!(v >= min && v <= max)) {
-      invalid(key, absl::StrCat("must be between ", min, " and ", max));
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<absl::Duration> duration(std::string_view key) {
-    const toml::node* n = take(key);
-    if (!n) return std::nullopt;
-    if (!n->is_string()) return typeError(*n, key, "a duration string such as \"15m\"");
-    absl::StatusOr<absl::Duration> d = parsePositiveDuration(n->as_string()->get());
-    if (!d.ok()) return invalid(key, d.status());
-    return *d;
-  }
-
-  // An RFC 3339 string or a TOML offset date-time.
-  std::optional<absl::Time> time(std::string_view key) {
-    const toml::node* n = take(key);
-    if (!n) return std::nullopt;
-    if (n->is_string()) {
-      absl::StatusOr<absl::Time> t = parseRfc3339(n->as_string()->get());
-      if (!t.ok()) return invalid(key, t.status());
-      return *t;
-    }
-    if (n->is_date_time()) {
-      const toml::date_time& dt = n->as_date_time()->get();
-      if (!dt.offset) {
-        invalid(key, "needs a UTC offset (e.g. 2026-11-28T10:00:00Z)");
-        return std::nullopt;
-      }
-      absl::CivilSecond civil(dt.date.year, dt.date.month, dt.date.day, dt.time.hour,
-                              dt.time.minute, dt.time.second);
-      return absl::FromCivil(civil, absl::FixedTimeZone(dt.offset->minutes * 60)) +
-             absl::Nanoseconds(dt.time.nanosecond);
-    }
-    return typeError(*n, key, "an RFC 3339 date-time with offset such as \"2026-11-28T10:00:00Z\"");
-  }
-
-  // A sub-table (nullptr when absent or not a table).
-  const toml::table* subTable(std::string_view key) {
-    const toml::node* n = take(key);
-    if (!n) return nullptr;
-    if (!n->is_table()) {
-      typeError(*n, key, absl::StrCat("a table ([", prefix_, av(key), "])"));
-      return nullptr;
-    }
-    return n->as_table();
-  }
-
-  // The elements of an array of tables ([[key]]); empty when absent or wrong.
-  std::vector<const toml::table*> arrayOfTables(std::string_view key) {
-    std::vector<const toml::table*> out;
-    const toml::node* n = take(key);
-    if (!n) return out;
-    if (!n->is_array_of_tables()) {
-      typeError(*n, key, absl::StrCat("an array of tables ([[", prefix_, av(key), "]])"));
-      return out;
-    }
-    for (const toml::node& e : *n->as_array()) out.push_back(e.as_table());
-    return out;
-  }
-
-  // Reports every key nobody asked about.
-  void finish() {
-    for (auto&& [k, v] : table_) {
-      if (known_.contains(av(k.str()))) continue;
-      std::string what;
-      if (!dotted_) {
-        what = absl::StrCat(prefix_, "unknown key \"", av(k.str()), "\"");
-      } else if (v.is_table()) {
-        what = absl::StrCat("unknown table [", prefix_, av(k.str()), "]");
-      } else if (v.is_array_of_tables()) {
-        what = absl::StrCat("unknown table [[", prefix_, av(k.str()), "]]");
-      } else {
-        what = absl::StrCat("unknown key ", prefix_, av(k.str()));
-      }
-      diag_.error(lineOf(v), std::move(what));
-    }
-  }
-
- private:
-  TableReader(Diagnostics& diag, const toml::table& table, std::string prefix, bool dotted)
-      : diag_(diag), table_(table), prefix_(std::move(prefix)), dotted_(dotted) {}
-
-  std::string name(std::string_view key) const { return absl::StrCat(prefix_, av(key)); }
-
-  std::nullopt_t typeError(const toml::node& n, std::string_view key, std::string_view expected) {
-    diag_.error(lineOf(n), absl::StrCat(name(key), " must be ", av(expected), ", not ",
-                                        av(typeName(n.type()))));
-    return std::nullopt;
-  }
-
-  Diagnostics& diag_;
-  const toml::table& table_;
-  std::string prefix_;
-  bool dotted_;
-  absl::flat_hash_set<std::string> known_;
-};
+// The TOML readers and the [[rule]] / [[override]] tables are shared with the rule file
+// (engine/config): one parser for the config file, rule files and the library.
+using config::Diagnostics;
+using config::lineOf;
+using config::oneLine;
+using config::parseOverride;
+using config::parseRule;
+using config::ruleProblemLine;
+using config::TableReader;
 
 void parseHttp(TableReader& r, http::ServerOptions& out) {
   if (auto v = r.string("listen")) {
@@ -311,6 +62,7 @@ void parseHttp(TableReader& r, http::ServerOptions& out) {
   if (auto v = r.integer("max_body_bytes", 1, kMaxMessageBytes)) {
     out.max_body_bytes = static_cast<size_t>(*v);
   }
+  if (auto v = r.duration("drain_timeout")) out.drain_timeout = *v;
 }
 
 void parseStore(TableReader& r, StoreConfig& out) {
@@ -389,6 +141,13 @@ void parseOrders(TableReader& r, OrdersConfig& out) {
   if (auto v = r.integer("batch", 1, 10000)) out.batch = static_cast<int>(*v);
   if (auto v = r.duration("claim_idle")) out.claim_idle = *v;
   if (auto v = r.duration("cancel_poll")) out.cancel_poll = *v;
+  if (auto v = r.duration("keep_finished")) {
+    if (*v < absl::Minutes(1)) {
+      r.invalid("keep_finished", "must be at least 1m (shoppers look up the orders they paid)");
+    } else {
+      out.keep_finished = *v;
+    }
+  }
   if (out.kind == OrdersConfig::Kind::kMysql && out.mysql.empty() && !r.table().contains("mysql")) {
     r.invalid("kind", "= \"mysql\" needs orders.mysql (e.g. \"mysql://user:password@127.0.0.1:3306/seckill\")");
   }
@@ -498,97 +257,6 @@ class SaleParser {
   absl::flat_hash_map<std::string, int64_t> first_line_;
 };
 
-// Parses the [[rule]] tables; the set is validated whole afterwards.
-void parseRule(Diagnostics& diag, const toml::table& table, int index,
-               std::vector<ratelimit::RuleSpec>& out) {
-  TableReader r = TableReader::labelled(diag, table, absl::StrCat("rule #", index));
-  const size_t errors_before = diag.count();
-  ratelimit::RuleSpec spec;
-  spec.line = static_cast<int>(r.tableLine());
-  r.require("path");
-  if (auto v = r.string("path")) {
-    spec.path = *v;
-    r.relabel(absl::StrCat("rule #", index, " \"", spec.path, "\""));
-  }
-  if (auto v = r.string("id")) spec.id = *v;
-  if (auto v = r.string("method")) {
-    std::string m = absl::AsciiStrToUpper(*v);
-    if (m.empty() || !std::all_of(m.begin(), m.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      r.invalid("method", "must be an HTTP method such as \"POST\"");
-    } else {
-      spec.method = m;
-    }
-  }
-  if (auto v = r.string("scope")) {
-    absl::StatusOr<ratelimit::Scope> scope = ratelimit::parseScope(*v);
-    if (scope.ok()) {
-      spec.scope = scope->kind;
-      spec.header = scope->header;
-    } else {
-      r.invalid("scope", scope.status());
-    }
-  }
-  if (auto v = r.string("algorithm")) {
-    absl::StatusOr<ratelimit::Algorithm> a = ratelimit::parseAlgorithm(*v);
-    if (a.ok()) {
-      spec.algorithm = *a;
-    } else {
-      r.invalid("algorithm", a.status());
-    }
-  }
-  r.require("rate");
-  // Ranges are the core's to judge (validateRules names the rule and its line).
-  constexpr int64_t kAny = std::numeric_limits<int64_t>::min();
-  if (auto v = r.integer("rate", kAny)) spec.rate = *v;
-  if (auto v = r.string("per")) {
-    absl::StatusOr<absl::Duration> per = ratelimit::parsePer(*v);
-    if (per.ok()) {
-      spec.per = *per;
-    } else {
-      r.invalid("per", per.status());
-    }
-  }
-  if (auto v = r.integer("burst", kAny)) spec.burst = *v;
-  if (auto v = r.integer("queue", kAny)) spec.queue = *v;
-  if (auto v = r.duration("warmup")) spec.warmup = *v;
-  if (auto v = r.string("on_limit")) {
-    absl::StatusOr<ratelimit::OnLimit> o = ratelimit::parseOnLimit(*v);
-    if (o.ok()) {
-      spec.on_limit = *o;
-    } else {
-      r.invalid("on_limit", o.status());
-    }
-  }
-  if (auto v = r.duration("max_wait")) spec.max_wait = *v;
-  if (auto v = r.boolean("distributed")) spec.distributed = *v;
-  r.finish();
-  if (diag.count() == errors_before) out.push_back(std::move(spec));
-}
-
-void parseOverride(Diagnostics& diag, const toml::table& table, int index,
-                   std::vector<ratelimit::Override>& out) {
-  TableReader r = TableReader::labelled(diag, table, absl::StrCat("override #", index));
-  ratelimit::Override o;
-  r.require("prefix");
-  if (auto v = r.string("prefix")) {
-    if (v->empty() || (*v)[0] != '/') {
-      r.invalid("prefix", "must start with '/' (\"/\" covers every path)");
-    }
-    o.prefix = *v;
-  }
-  r.require("mode");
-  if (auto v = r.string("mode")) {
-    absl::StatusOr<ratelimit::OverrideMode> m = ratelimit::parseOverrideMode(*v);
-    if (m.ok()) {
-      o.mode = *m;
-    } else {
-      r.invalid("mode", "must be dry_run | shed | none");
-    }
-  }
-  r.finish();
-  out.push_back(std::move(o));
-}
-
 void parseLimits(TableReader& r, LimitsConfig& out) {
   if (auto v = r.boolean("watch")) out.watch = *v;
   if (auto v = r.duration("watch_interval")) out.watch_interval = *v;
@@ -693,12 +361,125 @@ void parseAdmin(TableReader& r, AdminConfig& out) {
   }
 }
 
-// Pins a validateRules() message ("rule N (line L) ...") to its line.
-int ruleProblemLine(const std::vector<ratelimit::RuleSpec>& rules, std::string_view message) {
-  for (const ratelimit::RuleSpec& r : rules) {
-    if (absl::StrContains(av(message), absl::StrCat("(line ", r.line, ")"))) return r.line;
+void parseRls(TableReader& r, RlsConfig& out) {
+  if (auto v = r.string("listen")) {
+    absl::StatusOr<ListenAddress> addr = parseListenAddress(*v);
+    if (addr.ok()) {
+      out.listen = formatListenAddress(addr->host, addr->port);
+    } else {
+      r.invalid("listen", addr.status());
+    }
   }
-  return 0;
+  if (auto v = r.string("domain")) {
+    // The first segment of every descriptor's path: a literal a rule can name as it is.
+    const bool plain = !v->empty() && v->size() <= 64 &&
+                       std::all_of(v->begin(), v->end(), [](char c) {
+                         return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                                c == '-' || c == '.';
+                       });
+    if (plain) {
+      out.domain = *v;
+    } else {
+      r.invalid("domain", "must be 1-64 chars of [A-Za-z0-9_.-]");
+    }
+  }
+  if (auto v = r.integer("max_hits_addend", 1, 1'000'000'000)) {
+    out.max_hits_addend = static_cast<uint64_t>(*v);
+  }
+}
+
+void parseIdentity(TableReader& r, IdentityConfig& out) {
+  out.present = true;
+  out.line = r.tableLine();
+  if (auto v = r.string("kind")) {
+    absl::StatusOr<identity::IdentityKind> k = identity::parseIdentityKind(*v);
+    if (k.ok()) {
+      out.kind = *k;
+    } else {
+      r.invalid("kind", k.status());
+    }
+  }
+  auto text = [&r](std::string_view key, std::string& field) {
+    if (auto v = r.string(key)) {
+      if (v->empty()) {
+        r.invalid(key, "must not be empty (leave the key out instead)");
+      } else {
+        field = *v;
+      }
+    }
+  };
+  text("secret_file", out.secret_file);
+  out.secret_file_line = out.secret_file.empty() ? 0 : r.line("secret_file");
+  text("public_key_file", out.public_key_file);
+  out.public_key_file_line = out.public_key_file.empty() ? 0 : r.line("public_key_file");
+  text("issuer", out.issuer);
+  text("audience", out.audience);
+  text("user_claim", out.user_claim);
+  text("header", out.header);
+  if (auto v = r.string("leeway")) {
+    if (*v == "0s" || *v == "0") {
+      out.leeway = absl::ZeroDuration();
+    } else if (absl::StatusOr<absl::Duration> d = parsePositiveDuration(*v); !d.ok()) {
+      r.invalid("leeway", d.status());
+    } else if (*d > absl::Minutes(10)) {
+      r.invalid("leeway", "must be at most 10m (it is clock skew, not a token lifetime)");
+    } else {
+      out.leeway = *d;
+    }
+  }
+  if (const toml::node* n = r.take("trusted_proxies")) {
+    const toml::array* a = n->as_array();
+    bool ok = a != nullptr;
+    if (a != nullptr) {
+      for (const toml::node& e : *a) ok = ok && e.is_string();
+    }
+    if (!ok) {
+      r.invalid("trusted_proxies",
+                "must be an array of addresses or CIDR ranges ([\"10.0.0.0/8\", \"::1\"])");
+    } else {
+      for (const toml::node& e : *a) out.trusted_proxies.emplace_back(e.as_string()->get());
+      if (auto p = identity::TrustedProxies::parse(out.trusted_proxies); !p.ok()) {
+        r.invalid("trusted_proxies", p.status());
+      }
+    }
+  }
+  // What needs no file to decide: which keys go with which kind.
+  using identity::IdentityKind;
+  const bool keyed = out.kind == IdentityKind::kJwt || out.kind == IdentityKind::kHmac;
+  if (!keyed) {
+    for (std::string_view key : {"secret_file", "public_key_file"}) {
+      if (r.table().contains(key)) {
+        r.invalid(key, absl::StrCat("is for kind = \"jwt\" or \"hmac\" (kind is \"",
+                                    av(identity::identityKindName(out.kind)), "\")"));
+      }
+    }
+  }
+  if (out.kind != IdentityKind::kJwt) {
+    for (std::string_view key : {"issuer", "audience", "user_claim"}) {
+      if (r.table().contains(key)) r.invalid(key, "is for kind = \"jwt\"");
+    }
+  }
+  if ((out.kind == IdentityKind::kNone || out.kind == IdentityKind::kJwt) &&
+      r.table().contains("header")) {
+    r.invalid("header", "is for kind = \"hmac\" or \"header\"");
+  }
+  if (out.kind == IdentityKind::kJwt && out.secret_file.empty() == out.public_key_file.empty()) {
+    r.invalid(out.secret_file.empty() ? "kind" : "public_key_file",
+              absl::InvalidArgumentError("kind = \"jwt\" needs exactly one of secret_file "
+                                         "(HS256) and public_key_file (RS256, ES256)"));
+  }
+  if (out.kind == IdentityKind::kHmac) {
+    if (out.secret_file.empty()) {
+      r.invalid("kind", absl::InvalidArgumentError("kind = \"hmac\" needs secret_file"));
+    }
+    if (!out.public_key_file.empty()) r.invalid("public_key_file", "is for kind = \"jwt\"");
+  }
+  if (out.kind == IdentityKind::kHeader && out.trusted_proxies.empty() &&
+      !r.table().contains("trusted_proxies")) {
+    r.invalid("kind", absl::InvalidArgumentError(
+                          "kind = \"header\" needs trusted_proxies (the gateway's addresses; "
+                          "anyone else could name any user)"));
+  }
 }
 
 }  // namespace
@@ -709,13 +490,15 @@ absl::StatusOr<EngineConfig> parseConfig(std::string_view text, std::string_view
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
     return absl::InvalidArgumentError(absl::StrCat(av(source_name), ":", e.source().begin.line,
-                                                   ": TOML syntax error: ", av(e.description())));
+                                                   ": TOML syntax error: ",
+                                                   oneLine(e.description())));
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat(av(source_name), ": cannot parse: ", e.what()));
   }
 
   Diagnostics diag(source_name);
   EngineConfig config;
+  config.source = std::string(source_name);
   TableReader top = TableReader::dotted(diag, root, "");
   // Each table of the file: one line here and one parse function above.
   if (const toml::table* t = top.subTable("http")) {
@@ -772,9 +555,19 @@ absl::StatusOr<EngineConfig> parseConfig(std::string_view text, std::string_view
     parseBreaker(r, config.breaker);
     r.finish();
   }
+  if (const toml::table* t = top.subTable("identity")) {
+    TableReader r = TableReader::dotted(diag, *t, "identity");
+    parseIdentity(r, config.identity);
+    r.finish();
+  }
   if (const toml::table* t = top.subTable("admin")) {
     TableReader r = TableReader::dotted(diag, *t, "admin");
     parseAdmin(r, config.admin);
+    r.finish();
+  }
+  if (const toml::table* t = top.subTable("rls")) {
+    TableReader r = TableReader::dotted(diag, *t, "rls");
+    parseRls(r, config.rls);
     r.finish();
   }
   top.finish();
@@ -801,110 +594,6 @@ absl::StatusOr<EngineConfig> parseConfig(std::string_view text, std::string_view
 
   if (!diag.ok()) return diag.status();
   return config;
-}
-
-absl::StatusOr<control::RuleDocument> parseRuleFile(std::string_view text,
-                                                    std::string_view source_name,
-                                                    std::vector<ratelimit::RuleProblem>* problems) {
-  toml::table root;
-  try {
-    root = toml::parse(text, source_name);
-  } catch (const toml::parse_error& e) {
-    std::string message = absl::StrCat(av(source_name), ":", e.source().begin.line,
-                                       ": TOML syntax error: ", av(e.description()));
-    if (problems != nullptr) {
-      problems->push_back({-1, "", static_cast<int>(e.source().begin.line), message});
-    }
-    return absl::InvalidArgumentError(message);
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat(av(source_name), ": cannot parse: ", e.what()));
-  }
-  Diagnostics diag(source_name);
-  control::RuleDocument doc;
-  TableReader top = TableReader::dotted(diag, root, "");
-  int rule_index = 0;
-  for (const toml::table* t : top.arrayOfTables("rule")) parseRule(diag, *t, ++rule_index, doc.rules);
-  int override_index = 0;
-  for (const toml::table* t : top.arrayOfTables("override")) {
-    parseOverride(diag, *t, ++override_index, doc.overrides);
-  }
-  for (auto&& [k, v] : root) {
-    if (k.str() == "rule" || k.str() == "override") continue;
-    diag.error(lineOf(v), absl::StrCat("\"", av(k.str()),
-                                       "\": a rule file holds only [[rule]] and [[override]] tables"));
-  }
-  if (diag.ok()) {
-    control::normalize(doc);
-    for (const ratelimit::RuleProblem& p : control::checkDocument(doc)) {
-      diag.error(ruleProblemLine(doc.rules, p.message), p.message);
-      if (problems != nullptr) problems->push_back(p);
-    }
-  } else if (problems != nullptr) {
-    for (absl::string_view line : absl::StrSplit(diag.status().message(), '\n')) {
-      problems->push_back({-1, "", 0, std::string(line)});
-    }
-  }
-  if (!diag.ok()) return diag.status();
-  return doc;
-}
-
-namespace {
-
-// A TOML basic string: quoted, with \ " and control characters escaped.
-std::string tomlString(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\t': out.append("\\t"); break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          absl::StrAppend(&out, "\\u00", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-  return out;
-}
-
-}  // namespace
-
-std::string formatRuleFile(const control::RuleDocument& doc) {
-  std::string out;
-  for (const ratelimit::RuleSpec& r : doc.rules) {
-    if (!out.empty()) out.push_back('\n');
-    out.append("[[rule]]\n");
-    if (!r.id.empty() && r.id != r.defaultId()) absl::StrAppend(&out, "id = ", tomlString(r.id), "\n");
-    absl::StrAppend(&out, "path = ", tomlString(r.path), "\n");
-    if (r.method) absl::StrAppend(&out, "method = ", tomlString(*r.method), "\n");
-    absl::StrAppend(&out, "scope = ", tomlString(ratelimit::scopeName(r.scope, r.header)), "\n");
-    absl::StrAppend(&out, "algorithm = \"", av(ratelimit::algorithmName(r.algorithm)), "\"\n");
-    absl::StrAppend(&out, "rate = ", r.rate, "\nper = \"", ratelimit::perName(r.per), "\"\n");
-    if (r.algorithm == ratelimit::Algorithm::kTokenBucket || r.burst != 1) {
-      absl::StrAppend(&out, "burst = ", r.burst, "\n");
-    }
-    if (r.algorithm == ratelimit::Algorithm::kLeakyBucket || r.queue != 0) {
-      absl::StrAppend(&out, "queue = ", r.queue, "\n");
-    }
-    if (r.warmup > absl::ZeroDuration()) {
-      absl::StrAppend(&out, "warmup = \"", absl::FormatDuration(r.warmup), "\"\n");
-    }
-    absl::StrAppend(&out, "on_limit = \"", av(ratelimit::onLimitName(r.on_limit)), "\"\n");
-    if (r.max_wait > absl::ZeroDuration()) {
-      absl::StrAppend(&out, "max_wait = \"", absl::FormatDuration(r.max_wait), "\"\n");
-    }
-    if (r.distributed) out.append("distributed = true\n");
-  }
-  for (const ratelimit::Override& o : doc.overrides) {
-    if (!out.empty()) out.push_back('\n');
-    absl::StrAppend(&out, "[[override]]\nprefix = ", tomlString(o.prefix), "\nmode = \"",
-                    av(ratelimit::overrideModeName(o.mode)), "\"\n");
-  }
-  return out;
 }
 
 absl::StatusOr<EngineConfig> loadConfigFile(const std::string& path) {
@@ -979,13 +668,14 @@ std::string_view configKeysHelp() {
   return R"(Config file (TOML) keys; see docs/configuration.md and assets/config/example.toml:
   [http]    listen = "127.0.0.1:8080" ("[::1]:8080" for IPv6), threads = 2,
             max_connections = 10000, header_timeout = "10s", idle_timeout = "60s",
-            max_header_bytes = 8192, max_body_bytes = 16384
+            max_header_bytes = 8192, max_body_bytes = 16384, drain_timeout = "10s"
   [store]   kind = "memory" | "redis", redis = "tcp://127.0.0.1:6379" (or a list of cluster
             seed nodes; "redis://user:password@host:port" to AUTH), connections = 2,
             timeout = "1s", sold_out_refresh = "1s"
   [orders]  kind = "memory" | "redis" | "mysql" (default: as [store]),
             mysql = "mysql://user:password@host:3306/db", pool = 8, writers = 2, batch = 500,
-            claim_idle = "30s", cancel_poll = "200ms"
+            claim_idle = "30s", cancel_poll = "200ms", keep_finished = "1h" (memory: paid and
+            cancelled orders leave memory this long after their pay_before)
   [[sale]]  id (required), stock (required), name = id, opens_at / closes_at (RFC 3339,
             absent: open now / never closes), pay_timeout = "15m", dedup_ttl = "5m",
             token_ttl = "5m", require_token = false,
@@ -1006,6 +696,12 @@ std::string_view configKeysHelp() {
   [admin]   listen = "127.0.0.1:9090", tokens = "PATH" ("<token> <role> <name>" lines; without
             it the admin API is off), state_dir = "PATH" (rules, modes, sales, audit), node_id,
             tls_cert / tls_key / tls_client_ca = "PATH", history = "1h"
+  [rls]     listen = "127.0.0.1:8081" (Envoy's rate-limit service, gRPC; without it the service
+            is off), domain = "seckill", max_hits_addend = 1000000
+  [identity] kind = "none" | "jwt" | "hmac" | "header" (docs/identity.md); jwt: secret_file
+            (HS256) or public_key_file (RS256, ES256), issuer, audience, user_claim = "sub",
+            leeway = "30s"; hmac: secret_file, header = "X-User-Id"; header: header;
+            trusted_proxies = ["10.0.0.0/8"] (may set X-Forwarded-For / Forwarded)
   Durations take a unit: "500ms", "30s", "15m", "1h". Unknown keys are errors.
 Without --config the engine serves the demo sale "demo" (stock 10000) on 127.0.0.1:8080.)";
 }
@@ -1056,40 +752,6 @@ absl::StatusOr<ListenAddress> parseListenAddress(std::string_view s) {
 std::string formatListenAddress(std::string_view host, uint16_t port) {
   if (host.find(':') != std::string_view::npos) return absl::StrCat("[", av(host), "]:", port);
   return absl::StrCat(av(host), ":", port);
-}
-
-absl::StatusOr<absl::Duration> parsePositiveDuration(std::string_view s) {
-  constexpr std::string_view kExamples = "e.g. \"500ms\", \"30s\", \"15m\", \"1h\"";
-  if (!s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-        return absl::ascii_isdigit(c) || c == '.' || c == '+' || c == '-';
-      })) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("duration \"", av(s), "\" needs a unit (", av(kExamples), ")"));
-  }
-  absl::Duration d;
-  if (!absl::ParseDuration(av(s), &d)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", av(s), "\" is not a duration (", av(kExamples), ")"));
-  }
-  if (d == absl::InfiniteDuration() || d == -absl::InfiniteDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat("duration \"", av(s), "\" must be finite"));
-  }
-  if (d <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat("duration \"", av(s), "\" must be > 0"));
-  }
-  return d;
-}
-
-absl::StatusOr<absl::Time> parseRfc3339(std::string_view s) {
-  absl::Time t;
-  std::string err;
-  if (absl::StripAsciiWhitespace(av(s)) != av(s) ||
-      !absl::ParseTime(absl::RFC3339_full, std::string(s), &t, &err) ||
-      t == absl::InfiniteFuture() || t == absl::InfinitePast()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", av(s), "\" is not an RFC 3339 time with offset (e.g. \"2026-11-28T10:00:00Z\")"));
-  }
-  return t;
 }
 
 }  // namespace seckill::app

@@ -8,6 +8,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "engine/config/rule_file.h"
+#include "engine/config/values.h"
 #include "engine/core/control/rule_document.h"
 #include "engine/core/ratelimit/circuit_breaker.h"
 #include "engine/core/ratelimit/rate_limiter.h"
@@ -15,6 +17,7 @@
 #include "engine/core/ratelimit/rule.h"
 #include "engine/core/sale.h"
 #include "engine/http/server.h"
+#include "engine/identity/identity.h"
 #include "engine/store/redis/redis_endpoint.h"
 
 namespace seckill::app {
@@ -49,6 +52,9 @@ struct OrdersConfig {
   absl::Duration claim_idle = absl::Seconds(30);  // reclaim a dead writer's entries after this
   // How often the delayed-cancel consumer looks for unpaid orders past pay_before.
   absl::Duration cancel_poll = absl::Milliseconds(200);
+  // kMemory: a paid or cancelled order leaves memory this long after the later of its
+  // pay_before and its last change (GET then answers 404); pending orders always stay.
+  absl::Duration keep_finished = absl::Hours(1);
 };
 
 // The [limits] table and the [[rule]] / [[override]] tables: traffic control.
@@ -95,6 +101,34 @@ struct AdminConfig {
   absl::Duration history = absl::Hours(1);  // stats kept at one-second resolution (>= 1h)
 };
 
+// The [identity] table: who a shopper is (docs/identity.md). The key files are read when the
+// engine builds its ShopperIdentity (makeShopperIdentity), at start-up and by --check alike.
+struct IdentityConfig {
+  identity::IdentityKind kind = identity::IdentityKind::kNone;
+  std::string secret_file;      // jwt (HS256), hmac
+  std::string public_key_file;  // jwt (RS256, ES256)
+  std::string issuer;
+  std::string audience;
+  std::string user_claim = "sub";
+  absl::Duration leeway = absl::Seconds(30);
+  std::string header;  // hmac, header: the user header ("X-User-Id" when empty)
+  std::vector<std::string> trusted_proxies;
+  bool present = false;  // the table was in the file
+  // Lines of the keys, for messages about the files they name (0: absent).
+  int64_t line = 0;
+  int64_t secret_file_line = 0;
+  int64_t public_key_file_line = 0;
+};
+
+// The [rls] table: Envoy's rate-limit service (envoy.service.ratelimit.v3) on the engine's rules
+// (docs/envoy.md). Plaintext gRPC on its own listener.
+struct RlsConfig {
+  std::string listen;  // "host:port"; empty (the table or key absent): the service is off
+  // The RateLimitRequest domain answered, and the first segment of every descriptor's path.
+  std::string domain = "seckill";
+  uint64_t max_hits_addend = 1'000'000;  // a larger hits_addend is refused (INVALID_ARGUMENT)
+};
+
 // Everything the engine is started with. Produced by parseConfig() (or
 // demoConfig()) and then only read. http.host/port hold the parsed `listen`.
 struct EngineConfig {
@@ -105,6 +139,9 @@ struct EngineConfig {
   LimitsConfig limits;
   BreakerConfig breaker;
   AdminConfig admin;
+  IdentityConfig identity;
+  RlsConfig rls;
+  std::string source;  // the config file's name in messages ("" for the built-in demo)
 };
 
 // Parses a TOML config. `source_name` (usually the file path) prefixes every
@@ -127,15 +164,10 @@ absl::Status overrideListen(EngineConfig& config, std::string_view listen);
 // Applies --threads: must be >= 1.
 absl::Status overrideThreads(EngineConfig& config, int64_t threads);
 
-// A rule file: only [[rule]] and [[override]] tables, in the config file's syntax (what the
-// admin API's Rules.Apply / Validate take as text). InvalidArgument with one
-// "<source_name>:<line>: <problem>" line per problem; `problems` (optional) gets each with the
-// rule's index and the field.
-absl::StatusOr<control::RuleDocument> parseRuleFile(
-    std::string_view toml, std::string_view source_name,
-    std::vector<ratelimit::RuleProblem>* problems = nullptr);
-// The document as a rule file (parseRuleFile reads it back to the same document).
-std::string formatRuleFile(const control::RuleDocument& doc);
+// A rule file: only [[rule]] and [[override]] tables, in the config file's syntax, read by the
+// same table parser (engine/config/rule_file.h, shared with the installed library).
+using config::formatRuleFile;
+using config::parseRuleFile;
 
 // Things that are legal but probably unintended (no sales, a window already
 // closed at `now`, zero stock), one human-readable line each.
@@ -158,12 +190,9 @@ absl::StatusOr<ListenAddress> parseListenAddress(std::string_view s);
 // "127.0.0.1:8080" or "[::1]:8080".
 std::string formatListenAddress(std::string_view host, uint16_t port);
 
-// Parses a duration with units ("500ms", "30s", "15m", "1h", "1h30m") that is
-// > 0 and finite; bare numbers are rejected as ambiguous.
-absl::StatusOr<absl::Duration> parsePositiveDuration(std::string_view s);
-
-// Parses an RFC 3339 time with an explicit offset: "2026-11-28T10:00:00Z",
-// "2026-11-28T12:00:00+02:00".
-absl::StatusOr<absl::Time> parseRfc3339(std::string_view s);
+// Durations ("500ms", "15m"; > 0, finite, with a unit) and RFC 3339 times with an offset:
+// engine/config/values.h.
+using config::parsePositiveDuration;
+using config::parseRfc3339;
 
 }  // namespace seckill::app

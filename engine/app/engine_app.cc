@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "engine/app/identity_setup.h"
 #include "engine/app/redis_checks.h"
 #include "engine/core/strings.h"
 #include "spdlog/spdlog.h"
@@ -68,6 +69,10 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
   static SystemClock system_clock;
   const Clock& clock = options.clock != nullptr ? *options.clock : system_clock;
   const std::string node_id = nodeIdOf(config);
+  // [identity] first: a key file that cannot be read stops the start before any connection.
+  absl::StatusOr<std::unique_ptr<identity::ShopperIdentity>> shopper_identity =
+      makeShopperIdentity(config);
+  if (!shopper_identity.ok()) return shopper_identity.status();
 
   // The stores follow the catalog's sales, which exist only once the state is read: they ask
   // through this holder.
@@ -193,11 +198,13 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
       [self](Callback<EngineStats> done) { self->collector_->collect(true, std::move(done)); },
       app->history_);
 
+  app->identity_ = *std::move(shopper_identity);
   http::ShopperApiDeps deps{
       .clock = app->clock_,
       .catalog = *app->catalog_,
       .sales = app->sales_,
       .orders = app->lifecycle_,
+      .identity = app->identity_.get(),
       .limiter = &app->limiter_,
       .on_shadow = [self](const ratelimit::Verdict& v) { self->onShadow(v); },
       .collect_stats =
@@ -214,6 +221,7 @@ absl::StatusOr<std::unique_ptr<EngineApp>> EngineApp::create(EngineConfig config
   }
   app->server_ = std::move(*server);
   if (absl::Status s = app->startAdmin(engine_version); !s.ok()) return s;
+  if (absl::Status s = app->startRls(); !s.ok()) return s;
   return app;
 }
 
@@ -271,7 +279,11 @@ absl::Status EngineApp::startAdmin(const std::string& engine_version) {
         absl::StrCat("admin tokens: ", tokens.status().message()));
   }
   if (tokens->size() == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("admin tokens: ", a.tokens, " holds no token"));
+    // An empty file is how a packaged service says "no admin API" (systemd hands the service an
+    // empty credential when /etc/seckill/admin.tokens is gone).
+    spdlog::warn("admin API off: {} holds no token (add a \"<token> <role> <name>\" line and "
+                 "restart)", a.tokens);
+    return absl::OkStatus();
   }
   tokens_ = std::make_unique<admin::AdminTokens>(*std::move(tokens));
   admin::AdminServerOptions options;
@@ -306,6 +318,24 @@ absl::Status EngineApp::startAdmin(const std::string& engine_version) {
   return absl::OkStatus();
 }
 
+absl::Status EngineApp::startRls() {
+  const RlsConfig& c = config_.rls;
+  if (c.listen.empty()) return absl::OkStatus();
+  rls::RlsServerOptions options;
+  options.listen = c.listen;
+  options.mapping = rls::MappingOptions{.domain = c.domain, .max_hits_addend = c.max_hits_addend};
+  absl::StatusOr<std::unique_ptr<rls::RlsServer>> server = rls::RlsServer::start(
+      options, rls::RlsDeps{.clock = clock_,
+                            .limiter = limiter_,
+                            .on_shadow = [this](const ratelimit::Verdict& v) { onShadow(v); }});
+  if (!server.ok()) {
+    return absl::Status(server.status().code(),
+                        absl::StrCat("rls: ", server.status().message()));
+  }
+  rls_ = *std::move(server);
+  return absl::OkStatus();
+}
+
 void EngineApp::start() {
   if (started_ || stopped_) return;
   started_ = true;
@@ -331,8 +361,13 @@ void EngineApp::stop() {
   stopped_ = true;
   // The operators' door first, then the shoppers'; then the background work behind them.
   if (admin_) admin_->stop();
+  if (rls_) rls_->stop();  // before the stores: a distributed rule's call may be in flight
   backends_->control().stop();
-  if (server_) server_->stop();
+  if (server_) {
+    // Requests in flight are answered (the stores still run); then the rest closes.
+    if (started_) server_->drain(config_.http.drain_timeout);
+    server_->stop();
+  }
   if (sampler_) sampler_->stop();
   watch_task_.stop();
   cancel_task_.stop();
@@ -357,6 +392,15 @@ std::vector<std::string> EngineApp::describe() const {
     lines.push_back(absl::StrCat("admin API (gRPC) on ", config_.admin.listen.substr(0, config_.admin.listen.rfind(':')),
                                  ":", admin_->port(), config_.admin.tls_cert.empty() ? "" : " with TLS",
                                  ", node ", node_id_, ", ", tokens_->size(), " token(s)"));
+  }
+  // kind = "none" is a warning of its own (main.cc).
+  if (config_.identity.kind != identity::IdentityKind::kNone) {
+    lines.push_back(identitySummary(config_.identity));
+  }
+  if (rls_) {
+    lines.push_back(absl::StrCat("rate-limit service (Envoy RLS, gRPC) on ",
+                                 config_.rls.listen.substr(0, config_.rls.listen.rfind(':')), ":",
+                                 rls_->port(), ", domain \"", config_.rls.domain, "\""));
   }
   lines.push_back(backends_->describe());
   lines.push_back(absl::StrCat("control state: ", backends_->control().describe()));
@@ -394,7 +438,7 @@ absl::StatusOr<uint64_t> EngineApp::reloadRules() {
 }
 
 void EngineApp::reloadTokens() {
-  if (!tokens_) return;
+  if (!tokens_) return;  // the admin listener did not start: a restart opens it
   absl::StatusOr<admin::TokenTable> fresh = admin::TokenTable::load(config_.admin.tokens);
   if (!fresh.ok() || fresh->size() == 0) {
     spdlog::error("admin tokens not reloaded, the old ones stay: {}",
@@ -434,7 +478,10 @@ void EngineApp::onShadow(const ratelimit::Verdict& v) {
 }
 
 void EngineApp::runCancelConsumer() {
-  size_t acked = consumer_.runOnce(clock_.now());
+  const absl::Time now = clock_.now();
+  size_t acked = consumer_.runOnce(now);
+  // Finished orders past [orders] keep_finished leave memory (after this pass's cancels).
+  backends_->forgetFinishedOrders(now);
   // What /metrics shows without blocking an HTTP thread on a store.
   backends_->refreshGauges();
   if (acked > 0) spdlog::debug("cancel consumer: {} delayed cancel(s) handled", acked);
@@ -451,6 +498,28 @@ void EngineApp::collectApp(EngineStats& out) const {
         MetricFamily::Type::kCounter,
         {{"direction=\"published\"", static_cast<int64_t>(broadcast_->published())},
          {"direction=\"applied\"", static_cast<int64_t>(broadcast_->applied())}}});
+  }
+  if (rls_) {
+    const rls::RlsStats r = rls_->decider().stats();
+    auto n = [](uint64_t v) { return static_cast<int64_t>(v); };
+    out.extra.push_back(MetricFamily{
+        "seckill_rls_requests_total",
+        "Rate-limit service (Envoy RLS) calls, by answer: ok, over_limit, invalid (refused).",
+        MetricFamily::Type::kCounter,
+        {{"code=\"ok\"", n(r.requests_ok)},
+         {"code=\"over_limit\"", n(r.requests_over_limit)},
+         {"code=\"invalid\"", n(r.requests_invalid)}}});
+    out.extra.push_back(MetricFamily{
+        "seckill_rls_decisions_total",
+        "Rate-limit service descriptors decided, by code.",
+        MetricFamily::Type::kCounter,
+        {{"code=\"ok\"", n(r.descriptors_ok)},
+         {"code=\"over_limit\"", n(r.descriptors_over_limit)}}});
+    out.extra.push_back(MetricFamily{
+        "seckill_rls_shadow_decisions_total",
+        "Descriptors answered OK that a log-mode rule or a dry-run override would have limited.",
+        MetricFamily::Type::kCounter,
+        {{"", n(r.descriptors_shadow)}}});
   }
 }
 

@@ -29,6 +29,7 @@
 #include "engine/core/sale_catalog.h"
 #include "engine/core/sale_service.h"
 #include "engine/http/server.h"
+#include "engine/rls/rls_server.h"
 
 namespace seckill::app {
 
@@ -69,6 +70,8 @@ class EngineApp {
   std::string listenAddress() const;
   // The admin listener's bound port; 0 when the admin API is off.
   int adminPort() const { return admin_ ? admin_->port() : 0; }
+  // The rate-limit service's bound port; 0 when [rls] listen is not set.
+  int rlsPort() const { return rls_ ? rls_->port() : 0; }
   const EngineConfig& config() const { return config_; }
   const std::string& nodeId() const { return node_id_; }
 
@@ -99,6 +102,8 @@ class EngineApp {
             std::unique_ptr<ratelimit::CircuitBreaker> order_breaker);
   // The admin listener, if [admin] tokens is set. InvalidArgument for a tokens file refused.
   absl::Status startAdmin(const std::string& engine_version);
+  // Envoy's rate-limit service, if [rls] listen is set: the same limiter as the HTTP edge.
+  absl::Status startRls();
   // Reloads when the config file's modification time or size changed.
   void watchConfig();
   // A request a log-mode rule would have limited: counted, and logged at most
@@ -143,9 +148,11 @@ class EngineApp {
   // Redis only: the sold-out news between nodes, and its safety refresh.
   std::unique_ptr<SaleBroadcast> broadcast_;
   std::unique_ptr<PeriodicTask> sold_out_task_;
+  std::unique_ptr<identity::ShopperIdentity> identity_;  // outlives server_
   std::unique_ptr<http::Server> server_;  // set by create()
   std::unique_ptr<admin::AdminTokens> tokens_;
   std::unique_ptr<admin::AdminServer> admin_;
+  std::unique_ptr<rls::RlsServer> rls_;
   bool started_ = false;  // owner thread only
   bool stopped_ = false;  // owner thread only
 };

@@ -5,10 +5,12 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -22,6 +24,8 @@
 #include "engine/admin/token_auth.h"
 #include "engine/app/config.h"
 #include "engine/app/engine_app.h"
+#include "engine/app/identity_setup.h"
+#include "engine/app/sd_notify.h"
 #include "engine/core/sale_catalog.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
@@ -41,6 +45,7 @@ struct CommandLine {
   std::optional<std::string> listen;
   std::optional<int64_t> threads;
   std::optional<std::string> admin_listen;
+  std::optional<std::string> rls_listen;
   std::optional<std::string> admin_tokens;
   std::optional<std::string> state_dir;
   bool check = false;
@@ -74,6 +79,14 @@ absl::StatusOr<seckill::app::EngineConfig> loadConfig(const CommandLine& cmd) {
     }
     config->admin.listen = seckill::app::formatListenAddress(a->host, a->port);
   }
+  if (cmd.rls_listen) {
+    absl::StatusOr<seckill::app::ListenAddress> a = seckill::app::parseListenAddress(*cmd.rls_listen);
+    if (!a.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--rls-listen \"", *cmd.rls_listen,
+                                                     "\": ", a.status().message()));
+    }
+    config->rls.listen = seckill::app::formatListenAddress(a->host, a->port);
+  }
   if (cmd.admin_tokens) config->admin.tokens = *cmd.admin_tokens;
   if (cmd.state_dir) config->admin.state_dir = *cmd.state_dir;
   // The same checks start-up makes before it binds anything, so --check agrees with a start.
@@ -87,12 +100,37 @@ absl::StatusOr<seckill::app::EngineConfig> loadConfig(const CommandLine& cmd) {
       return absl::InvalidArgumentError(absl::StrCat("admin tokens: ", tokens.status().message()));
     }
   }
+  if (const std::string& dir = config->admin.state_dir;
+      !dir.empty() && config->limits.rule_store != seckill::app::LimitsConfig::RuleStore::kRedis) {
+    // What FileControlStore::open needs: a directory it may write, or one it may create.
+    struct stat st;
+    if (::stat(dir.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("admin.state_dir: state dir ", dir, " is not a directory"));
+      }
+      if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("admin.state_dir: state dir ", dir, " is not writable"));
+      }
+    } else {
+      const std::string parent = std::filesystem::path(dir).parent_path().string();
+      if (::access(parent.empty() ? "." : parent.c_str(), W_OK | X_OK) != 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "admin.state_dir: state dir ", dir, " does not exist and ", parent,
+            " is not writable"));
+      }
+    }
+  }
+  // The TLS files are read when the admin listener starts, which needs tokens.
   for (const std::string* tls : {&config->admin.tls_cert, &config->admin.tls_key,
                                  &config->admin.tls_client_ca}) {
-    if (!tls->empty() && ::access(tls->c_str(), R_OK) != 0) {
+    if (!config->admin.tokens.empty() && !tls->empty() && ::access(tls->c_str(), R_OK) != 0) {
       return absl::InvalidArgumentError(absl::StrCat("admin TLS: cannot read ", *tls));
     }
   }
+  // [identity]: its key files read and the keys checked, as start-up does.
+  if (auto id = seckill::app::makeShopperIdentity(*config); !id.ok()) return id.status();
   return config;
 }
 
@@ -131,6 +169,10 @@ int serve(seckill::app::EngineConfig config, const std::string& config_path) {
   for (const std::string& w : seckill::app::configWarnings((*app)->config(), absl::Now())) {
     spdlog::warn("{}", w);
   }
+  if ((*app)->config().identity.kind == seckill::identity::IdentityKind::kNone) {
+    spdlog::warn("{}", seckill::app::identitySummary((*app)->config().identity));
+  }
+  seckill::app::notifySystemd("READY=1");
 
   for (;;) {
     int sig = 0;
@@ -138,15 +180,19 @@ int serve(seckill::app::EngineConfig config, const std::string& config_path) {
     if (sig == SIGHUP) {
       // Reloads the rate rules and overrides (through the control plane: applied iff the file
       // changed since it was last applied) and the admin tokens; each logs its result.
+      seckill::app::notifySystemd("RELOADING=1");
       if (demo) {
         spdlog::warn("SIGHUP: started without --config, no rules to reload");
       } else {
         (void)(*app)->reloadRules();
       }
       (*app)->reloadTokens();
+      seckill::app::notifySystemd("READY=1");
       continue;
     }
-    spdlog::info("{} received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    spdlog::info("{} received: shutting down (requests in flight are answered first)",
+                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+    seckill::app::notifySystemd("STOPPING=1");
     break;
   }
   // A second SIGINT/SIGTERM during a stuck shutdown now kills the process.
@@ -182,6 +228,10 @@ int main(int argc, char** argv) {
   cli.add_option("--admin-listen", cmd.admin_listen,
                  "Admin API (gRPC) listen address, overrides [admin] listen "
                  "(default 127.0.0.1:9090)")
+      ->option_text("HOST:PORT");
+  cli.add_option("--rls-listen", cmd.rls_listen,
+                 "Envoy rate-limit service (gRPC) listen address, overrides [rls] listen "
+                 "(off without one)")
       ->option_text("HOST:PORT");
   cli.add_option("--admin-tokens", cmd.admin_tokens,
                  "Admin tokens file (\"<token> <role> <name>\" lines), overrides [admin] "

@@ -146,6 +146,49 @@ TEST_F(CliTest, CheckRejectsABadConfigNamingFileAndLine) {
   EXPECT_THAT(stderrText(), HasSubstr(bad.string() + ":3: sale \"x\": stock must be >= 0"));
 }
 
+// --check accepts exactly what start-up accepts: every config start-up refuses before it binds
+// anything is refused by --check too, with the same message.
+TEST_F(CliTest, CheckRefusesWhatStartUpRefuses) {
+  const fs::path loose = write("loose.tokens", "op-token-0123456789abcdef operator a\n");
+  fs::permissions(loose, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  const fs::path file_not_dir = write("plain-file", "x");
+  const fs::path tight = write("tight.tokens", "op-token-0123456789abcdef operator a\n");
+  fs::permissions(tight, fs::perms::owner_read | fs::perms::owner_write);
+  struct Case {
+    std::string body;
+    std::string message;
+  };
+  const std::string redis = "[store]\nkind = \"redis\"\nredis = \"tcp://127.0.0.1:1\"\n";
+  const Case cases[] = {
+      {redis + "[orders]\nkind = \"mysql\"\nmysql = \"mysql://u:p@127.0.0.1:99999/db\"\n",
+       "mysql url: port '99999'"},
+      {"[admin]\ntokens = \"" + loose.string() + "\"\n", "other users may read"},
+      {"[admin]\ntokens = \"" + (dir_ / "missing.tokens").string() + "\"\n",
+       "missing.tokens: No such file"},
+      {"[admin]\ntokens = \"" + tight.string() +
+           "\"\ntls_cert = \"/nonexistent/c.pem\"\ntls_key = \"/nonexistent/k.pem\"\n",
+       "cannot read /nonexistent/c.pem"},
+      {"[admin]\nstate_dir = \"" + file_not_dir.string() + "\"\n", "admin.state_dir:"},
+      {"[admin]\nstate_dir = \"" + (file_not_dir / "under" / "state").string() + "\"\n",
+       "admin.state_dir:"},
+      {"[[sale]]\nid = \"s\"\nstock = 1\nopens_at = \"2026-01-02T00:00:00Z\"\n"
+       "closes_at = \"2026-01-01T00:00:00Z\"\n",
+       "closes_at must be after opens_at"},
+      {"[[rule]]\npath = \"/a\"\nrate = 10\nper = \"s\"\n\n[[rule]]\npath = \"/a\"\nrate = 5\n"
+       "per = \"min\"\n",
+       "contradicts"},
+  };
+  int i = 0;
+  for (const Case& c : cases) {
+    const fs::path cfg = write("case" + std::to_string(++i) + ".toml",
+                               "[http]\nlisten = \"127.0.0.1:0\"\nthreads = 1\n" + c.body);
+    EXPECT_EQ(run({"--config", cfg.string(), "--check"}), 2) << c.body;
+    EXPECT_THAT(stderrText(), HasSubstr(c.message)) << c.body;
+    EXPECT_EQ(run({"--config", cfg.string()}), 2) << "start-up refuses it too: " << c.body;
+    EXPECT_THAT(stderrText(), HasSubstr(c.message)) << c.body;
+  }
+}
+
 TEST_F(CliTest, BadConfigStopsStartUp) {
   fs::path bad = write("bad.toml", "[http]\nlisten = \"127.0.0.1:0\"\nthreads = 0\n");
   EXPECT_EQ(run({"--config", bad.string()}), 2);

@@ -560,7 +560,8 @@ TEST(AssetTest, EveryKeyIsDocumented) {
         "path", "method", "scope", "algorithm", "rate", "per", "burst", "queue", "warmup",
         "on_limit", "max_wait", "prefix", "mode", "watch", "watch_interval", "window",
         "window_calls", "window_length", "min_calls", "failure_ratio", "slow_ratio", "slow_call",
-        "open_for", "probe_calls"}) {
+        "open_for", "probe_calls", "history", "drain_timeout", "leeway", "trusted_proxies", "keep_finished",
+        "domain", "max_hits_addend"}) {
     EXPECT_THAT(example, HasSubstr("\n" + std::string(key) + " = ")) << key;
     EXPECT_THAT(help, HasSubstr(key)) << key;
   }
@@ -705,6 +706,169 @@ failure_ratio = -1
   EXPECT_THAT(e, HasSubstr("demo.toml:3: override #1: mode")) << e;
   EXPECT_THAT(e, HasSubstr("demo.toml:6: breaker.mode")) << e;
   EXPECT_THAT(e, HasSubstr("demo.toml:7: breaker.failure_ratio")) << e;
+}
+
+}  // namespace
+}  // namespace seckill::app
+
+namespace seckill::app {
+namespace {
+
+TEST(AdminConfigTest, TheAdminTableParsesAndNamesWhatIsWrong) {
+  absl::StatusOr<EngineConfig> c = parseConfig(R"(
+[admin]
+listen = "0.0.0.0:9443"
+tokens = "/etc/seckill/admin.tokens"
+state_dir = "/var/lib/seckill"
+node_id = "node-7"
+tls_cert = "a.pem"
+tls_key = "a.key"
+tls_client_ca = "ca.pem"
+history = "2h"
+)",
+                                               "e.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->admin.listen, "0.0.0.0:9443");
+  EXPECT_EQ(c->admin.tokens, "/etc/seckill/admin.tokens");
+  EXPECT_EQ(c->admin.state_dir, "/var/lib/seckill");
+  EXPECT_EQ(c->admin.node_id, "node-7");
+  EXPECT_EQ(c->admin.history, absl::Hours(2));
+  EXPECT_EQ(parseConfig("", "e.toml")->admin.listen, "127.0.0.1:9090");
+
+  auto error = [](std::string_view text) {
+    absl::StatusOr<EngineConfig> bad = parseConfig(text, "e.toml");
+    return bad.ok() ? std::string("OK") : std::string(bad.status().message());
+  };
+  EXPECT_THAT(error("[admin]\nlisten = \"nowhere\"\n"), HasSubstr("e.toml:2: admin.listen"));
+  EXPECT_THAT(error("[admin]\ntls_cert = \"a.pem\"\n"),
+              HasSubstr("admin.tls_cert needs tls_cert and tls_key together"));
+  EXPECT_THAT(error("[admin]\ntls_client_ca = \"ca.pem\"\n"), HasSubstr("mutual TLS is TLS first"));
+  EXPECT_THAT(error("[admin]\nhistory = \"10m\"\n"), HasSubstr("between 1h and 24h"));
+  EXPECT_THAT(error("[admin]\nnode_id = \"a b\"\n"), HasSubstr("admin.node_id"));
+  EXPECT_THAT(error("[admin]\ntokens = \"\"\n"), HasSubstr("must not be empty"));
+  EXPECT_THAT(error("[admin]\ntoken = \"x\"\n"), HasSubstr("unknown key admin.token"));
+}
+
+TEST(ConfigTest, KeepFinishedBoundsTheMemoryOrders) {
+  absl::StatusOr<EngineConfig> c = parseConfig("[orders]\nkeep_finished = \"30m\"\n", "e.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->orders.keep_finished, absl::Minutes(30));
+  EXPECT_EQ(parseConfig("", "e.toml")->orders.keep_finished, absl::Hours(1));
+  absl::StatusOr<EngineConfig> bad = parseConfig("[orders]\nkeep_finished = \"10s\"\n", "e.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("e.toml:2: orders.keep_finished must be at least 1m"));
+}
+
+TEST(IdentityConfigTest, TheIdentityTableParses) {
+  absl::StatusOr<EngineConfig> c = parseConfig(R"(
+[identity]
+kind = "jwt"
+public_key_file = "/etc/seckill/jwt.pub"
+issuer = "https://login.example"
+audience = "seckill"
+user_claim = "uid"
+leeway = "5s"
+trusted_proxies = ["10.0.0.0/8", "::1"]
+)",
+                                               "e.toml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->identity.kind, identity::IdentityKind::kJwt);
+  EXPECT_EQ(c->identity.public_key_file, "/etc/seckill/jwt.pub");
+  EXPECT_EQ(c->identity.public_key_file_line, 4);
+  EXPECT_EQ(c->identity.issuer, "https://login.example");
+  EXPECT_EQ(c->identity.audience, "seckill");
+  EXPECT_EQ(c->identity.user_claim, "uid");
+  EXPECT_EQ(c->identity.leeway, absl::Seconds(5));
+  EXPECT_EQ(c->identity.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  // Absent: today's behaviour.
+  absl::StatusOr<EngineConfig> none = parseConfig("", "e.toml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->identity.kind, identity::IdentityKind::kNone);
+  EXPECT_FALSE(none->identity.present);
+}
+
+TEST(IdentityConfigTest, WhatIsWrongIsNamedWithItsLine) {
+  auto error = [](std::string_view text) {
+    absl::StatusOr<EngineConfig> bad = parseConfig(text, "e.toml");
+    return bad.ok() ? std::string("OK") : std::string(bad.status().message());
+  };
+  EXPECT_THAT(error("[identity]\nkind = \"oauth\"\n"),
+              HasSubstr("e.toml:2: identity.kind: unknown identity kind \"oauth\""));
+  EXPECT_THAT(error("[identity]\nkind = \"jwt\"\n"),
+              HasSubstr("e.toml:2: identity.kind: kind = \"jwt\" needs exactly one of"));
+  EXPECT_THAT(error("[identity]\nkind = \"jwt\"\nsecret_file = \"a\"\npublic_key_file = \"b\"\n"),
+              HasSubstr("e.toml:4: identity.public_key_file: kind = \"jwt\" needs exactly one"));
+  EXPECT_THAT(error("[identity]\nkind = \"hmac\"\n"),
+              HasSubstr("identity.kind: kind = \"hmac\" needs secret_file"));
+  EXPECT_THAT(error("[identity]\nkind = \"header\"\n"),
+              HasSubstr("identity.kind: kind = \"header\" needs trusted_proxies"));
+  EXPECT_THAT(error("[identity]\nsecret_file = \"s\"\n"),
+              HasSubstr("e.toml:2: identity.secret_file is for kind = \"jwt\" or \"hmac\""));
+  EXPECT_THAT(error("[identity]\nkind = \"hmac\"\nsecret_file = \"s\"\nissuer = \"x\"\n"),
+              HasSubstr("e.toml:4: identity.issuer is for kind = \"jwt\""));
+  EXPECT_THAT(error("[identity]\nkind = \"jwt\"\nsecret_file = \"s\"\nheader = \"x\"\n"),
+              HasSubstr("e.toml:4: identity.header is for kind"));
+  EXPECT_THAT(error("[identity]\ntrusted_proxies = [\"10.0.0.0/33\"]\n"),
+              HasSubstr("e.toml:2: identity.trusted_proxies: \"10.0.0.0/33\" is not an address"));
+  EXPECT_THAT(error("[identity]\ntrusted_proxies = \"10.0.0.0/8\"\n"),
+              HasSubstr("identity.trusted_proxies must be an array"));
+  EXPECT_THAT(error("[identity]\nleeway = \"1h\"\n"), HasSubstr("identity.leeway must be at most 10m"));
+  EXPECT_THAT(error("[identity]\nsecret = \"x\"\n"), HasSubstr("unknown key identity.secret"));
+  EXPECT_EQ(error("[identity]\nleeway = \"0s\"\n"), "OK");
+}
+
+TEST(RuleFileTest, ARuleFileHoldsOnlyRulesAndOverridesAndRoundTrips) {
+  const std::string text = R"(
+[[rule]]
+path = "/api/v1/sales/*/orders"
+method = "POST"
+scope = "user"
+rate = 5
+burst = 10
+
+[[rule]]
+id = "storm guard"
+path = "/api/**"
+algorithm = "leaky_bucket"
+rate = 1000
+queue = 50
+on_limit = "queue"
+max_wait = "250ms"
+
+[[override]]
+prefix = "/api/v1/orders/"
+mode = "dry_run"
+)";
+  absl::StatusOr<control::RuleDocument> doc = parseRuleFile(text, "rules.toml");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  ASSERT_EQ(doc->rules.size(), 2u);
+  EXPECT_EQ(doc->rules[0].id, "POST /api/v1/sales/*/orders user /s");
+  EXPECT_EQ(doc->rules[1].id, "storm guard");
+  EXPECT_EQ(doc->overrides[0].prefix, "/api/v1/orders");
+  const std::string written = formatRuleFile(*doc);
+  EXPECT_THAT(written, ::testing::Not(HasSubstr("id = \"POST")))
+      << "a default id is not written out";
+  EXPECT_THAT(written, HasSubstr("id = \"storm guard\""));
+  absl::StatusOr<control::RuleDocument> again = parseRuleFile(written, "again.toml");
+  ASSERT_TRUE(again.ok()) << again.status() << "\n" << written;
+  EXPECT_TRUE(control::sameContent(*doc, *again)) << written;
+
+  std::vector<ratelimit::RuleProblem> problems;
+  absl::StatusOr<control::RuleDocument> bad = parseRuleFile(
+      "[http]\nthreads = 2\n\n[[rule]]\npath = \"/x\"\nrate = 1\n", "r.toml", &problems);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("r.toml:1: \"http\": a rule file holds only [[rule]] and [[override]] tables"));
+  problems.clear();
+  bad = parseRuleFile("[[rule]]\npath = \"/x\"\nrate = 1\n\n[[rule]]\npath = \"/y\"\nrate = 0\n",
+                      "r.toml", &problems);
+  ASSERT_FALSE(bad.ok());
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].index, 1);
+  EXPECT_EQ(problems[0].field, "rate");
+  EXPECT_EQ(problems[0].line, 5);
+  EXPECT_THAT(bad.status().message(), HasSubstr("r.toml:5:"));
 }
 
 }  // namespace

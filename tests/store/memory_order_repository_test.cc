@@ -39,6 +39,48 @@ TEST(MemoryOrderRepositoryTest, InsertGetAndUnknown) {
   EXPECT_EQ(repo.counts().pending_payment, 1);
 }
 
+TEST(MemoryOrderRepositoryTest, FinishedOrdersAreForgottenAfterTheirRetention) {
+  MemoryOrderRepository repo(absl::Minutes(10));
+  const absl::Time pay_before = absl::FromUnixSeconds(100);
+  for (const char* id : {"paid", "cancelled", "pending"}) repo.insert(pending(id));
+  ASSERT_TRUE(move(repo, "paid", OrderState::kPendingPayment, OrderState::kPaid,
+                   absl::FromUnixSeconds(10))
+                  .ok());
+  ASSERT_TRUE(move(repo, "cancelled", OrderState::kPendingPayment, OrderState::kCancelled,
+                   absl::FromUnixSeconds(20))
+                  .ok());
+  auto get = [&](const char* id) {
+    return await<absl::StatusOr<Order>>(
+        [&](Callback<absl::StatusOr<Order>> done) { repo.get(id, std::move(done)); });
+  };
+  // Retention runs from pay_before (the delayed cancel's time), not from the payment.
+  EXPECT_EQ(repo.forgetFinished(absl::FromUnixSeconds(10) + absl::Minutes(10)), 0u);
+  EXPECT_EQ(repo.forgetFinished(pay_before + absl::Minutes(10) - absl::Seconds(1)), 0u);
+  EXPECT_TRUE(get("paid").ok());
+  EXPECT_EQ(repo.forgetFinished(pay_before + absl::Minutes(10)), 2u);
+  EXPECT_TRUE(absl::IsNotFound(get("paid").status()));
+  EXPECT_TRUE(absl::IsNotFound(get("cancelled").status()));
+  // The pending order stays whatever the time; the books still count the forgotten ones.
+  EXPECT_EQ(repo.forgetFinished(absl::FromUnixSeconds(1'000'000)), 0u);
+  EXPECT_TRUE(get("pending").ok());
+  EXPECT_EQ(repo.size(), 1u);
+  EXPECT_EQ(repo.forgotten(), 2);
+  OrderCounts c = repo.counts();
+  EXPECT_EQ(c.paid, 1);
+  EXPECT_EQ(c.cancelled, 1);
+  EXPECT_EQ(c.pending_payment, 1);
+}
+
+TEST(MemoryOrderRepositoryTest, WithoutRetentionNothingIsForgotten) {
+  MemoryOrderRepository repo;
+  repo.insert(pending("o1"));
+  ASSERT_TRUE(move(repo, "o1", OrderState::kPendingPayment, OrderState::kPaid,
+                   absl::FromUnixSeconds(10))
+                  .ok());
+  EXPECT_EQ(repo.forgetFinished(absl::InfiniteFuture()), 0u);
+  EXPECT_EQ(repo.size(), 1u);
+}
+
 TEST(MemoryOrderRepositoryTest, TransitionAppliesOnlyFromTheExpectedState) {
   MemoryOrderRepository repo;
   repo.insert(pending("o1"));

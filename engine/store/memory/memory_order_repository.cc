@@ -54,6 +54,10 @@ void MemoryOrderRepository::transition(std::string_view order_id, OrderState fro
         order.state = to;
         order.updated_at = at;
         if (to == OrderState::kCancelled) order.cancel_reason = reason;
+        if (to != OrderState::kPendingPayment && keep_finished_ != absl::InfiniteDuration()) {
+          shard.finished.push_back(
+              {std::max(at, order.pay_before) + keep_finished_, std::string(order_id)});
+        }
         by_state_[static_cast<size_t>(from)].fetch_sub(1, std::memory_order_relaxed);
         by_state_[static_cast<size_t>(to)].fetch_add(1, std::memory_order_relaxed);
       }
@@ -69,6 +73,37 @@ OrderCounts MemoryOrderRepository::counts() const {
       .paid = by_state_[1].load(std::memory_order_relaxed),
       .cancelled = by_state_[2].load(std::memory_order_relaxed),
   };
+}
+
+size_t MemoryOrderRepository::forgetFinished(absl::Time now) {
+  size_t dropped = 0;
+  for (Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    // Entries are in finishing order; their forget_after (pay_before + keep_finished, mostly)
+    // is ascending within a sale. Stopping at the first entry still kept may keep some orders
+    // longer (by at most the difference between two sales' pay_timeouts), never drops one
+    // early.
+    while (!shard.finished.empty() && shard.finished.front().forget_after <= now) {
+      auto it = shard.orders.find(shard.finished.front().id);
+      if (it != shard.orders.end() && it->second.state != OrderState::kPendingPayment) {
+        shard.orders.erase(it);
+        ++dropped;
+      }
+      shard.finished.pop_front();
+    }
+    if (shard.finished.empty()) shard.finished.shrink_to_fit();
+  }
+  forgotten_.fetch_add(static_cast<int64_t>(dropped), std::memory_order_relaxed);
+  return dropped;
+}
+
+size_t MemoryOrderRepository::size() const {
+  size_t n = 0;
+  for (const Shard& shard : shards_) {
+    absl::MutexLock lock(&shard.mu);
+    n += shard.orders.size();
+  }
+  return n;
 }
 
 void MemoryOrderRepository::list(const OrderQuery& query,

@@ -3,7 +3,11 @@
 # those that are missing: a machine that has them all is left untouched (no
 # apt-get update, no network). redis-server and mariadb-server are there for the
 # Redis and MariaDB tests, which start their own instances on free loopback ports;
-# wrk, nginx-light and gnuplot-nox for the smoke test of bench/run-all.
+# wrk, nginx-light and gnuplot-nox for the smoke test of bench/run-all; openssl
+# makes the admin API's TLS test certificates; dpkg-dev (dpkg-shlibdeps), lintian and systemd
+# (systemd-analyze) check the Debian packages the build makes. libqt6opengl6-dev is only a
+# Recommends of qt6-base-dev (skipped here), but Qt6Charts' CMake package needs Qt6::OpenGL;
+# xvfb and xauth run the console's screenshots.
 #
 #   installer/install-deps.sh           build + test dependencies
 #   installer/install-deps.sh --bench   also valgrind and linux-perf, for bench/run-all's
@@ -19,10 +23,15 @@ packages=(
   libabsl-dev
   libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libhiredis-dev libmariadb-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server mariadb-server
   curl
+  qt6-base-dev qt6-base-dev-tools qt6-qpa-plugins qt6-charts-dev qt6-svg-dev libgl-dev
+  libqt6opengl6-dev libxkbcommon-dev
+  fonts-dejavu-core xvfb xauth
   wrk nginx-light gnuplot-nox
+  dpkg-dev lintian systemd help2man
 )
 # Instruction counts in bench/run-all (perf stat where the CPU counters are readable, else
 # callgrind); without them run-all says "not measured".

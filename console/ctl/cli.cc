@@ -1,5 +1,7 @@
 #include "console/ctl/cli.h"
 
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -13,6 +15,9 @@
 
 namespace seckill::ctl {
 namespace {
+
+// Where the engine package keeps its operator token (root only).
+constexpr char kPackagedTokenFile[] = "/etc/seckill/admin.tokens";
 
 using Action = std::function<absl::Status(Context&)>;
 
@@ -399,7 +404,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   app.add_option("--engine", v.engine, "The engine's admin listener, HOST:PORT")
       ->capture_default_str();
   app.add_option("--token-file", v.token_file,
-                 "A file holding the admin token (its first word; '#' comments skipped)")
+                 "A file holding the admin token (its first word; '#' comments skipped); "
+                 "default: $SECKILL_TOKEN_FILE, else the packaged service's "
+                 "/etc/seckill/admin.tokens when it can be read")
       ->envname("SECKILL_TOKEN_FILE");
   app.add_flag("--json", v.json, "Machine output: one JSON document (JSON lines for streams)");
   app.add_flag("--tls", v.tls, "Connect with TLS (implied by the --tls-* options)");
@@ -452,6 +459,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     options.tls_cert_file = v.tls_cert;
     options.tls_key_file = v.tls_key;
     options.tls_server_name = v.tls_server_name;
+    if (v.token_file.empty() && ::access(kPackagedTokenFile, R_OK) == 0) {
+      v.token_file = kPackagedTokenFile;
+    }
     if (!v.token_file.empty()) {
       absl::StatusOr<std::string> token = client::readTokenFile(v.token_file);
       if (!token.ok()) return token.status();

@@ -28,7 +28,8 @@
 // controls validate, persist, apply and audit.
 namespace seckill::admin {
 
-namespace v1 = ::seckill::admin::v1;
+// The proto types are seckill::admin::v1::*, so `v1::` names them here (an alias of that
+// name would redeclare the namespace: clang refuses it).
 
 // What the engine says about itself in Node.GetStatus and the stats stream.
 struct NodeInfo {

@@ -46,15 +46,11 @@ absl::StatusOr<absl::Time> timeField(const google::protobuf::Timestamp& t, std::
 
 google::protobuf::Timestamp toProto(absl::Time t) {
   google::protobuf::Timestamp out;
-  const int64_t ns = absl::ToUnixNanos(t);
-  int64_t sec = ns / 1'000'000'000;
-  int64_t nanos = ns % 1'000'000'000;
-  if (nanos < 0) {
-    nanos += 1'000'000'000;
-    --sec;
-  }
+  // Seconds first: Unix nanoseconds in an int64 end in 1677 and 2262, a Timestamp spans the
+  // years 1 to 9999 (and saleFromProto accepts them all).
+  const int64_t sec = absl::ToUnixSeconds(t);  // rounds down: the nanos are >= 0
   out.set_seconds(sec);
-  out.set_nanos(static_cast<int32_t>(nanos));
+  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(sec))));
   return out;
 }
 

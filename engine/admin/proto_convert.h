@@ -21,7 +21,8 @@
 // in the request ("set.rules[2].per: must be set").
 namespace seckill::admin {
 
-namespace v1 = ::seckill::admin::v1;
+// The proto types are seckill::admin::v1::*, so `v1::` names them here (an alias of that
+// name would redeclare the namespace: clang refuses it).
 
 google::protobuf::Timestamp toProto(absl::Time t);
 google::protobuf::Duration toProto(absl::Duration d);

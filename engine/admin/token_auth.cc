@@ -32,7 +32,7 @@ absl::StatusOr<std::string> readFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": cannot read: ", std::strerror(errno)));
+        absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   }
   std::ostringstream text;
   text << in.rdbuf();

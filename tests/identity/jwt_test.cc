@@ -80,6 +80,32 @@ TEST(JwtTest, AlgNoneAndAlgorithmConfusionAreRefused) {
   EXPECT_EQ(check(*rv, mintRs256(rsa, claims())), Refusal::kOk);
 }
 
+// Each thread remembers the last header bytes a verifier accepted: that must not let another
+// header through, nor the same header to another verifier configured for another algorithm.
+TEST(JwtTest, AnAcceptedHeaderIsRememberedOnlyByteForByteAndPerVerifier) {
+  auto v = verifier(hs());
+  const std::string good = mintHs256(kSecret, claims());
+  ASSERT_EQ(check(*v, good), Refusal::kOk);
+  // The same header bytes, another payload and a wrong signature: still checked.
+  const std::string header = good.substr(0, good.find('.'));
+  EXPECT_EQ(check(*v, absl::StrCat(header, ".", b64url(claims(R"(,"x":1)")), ".AAAA")),
+            Refusal::kSignature);
+  // Other header bytes are parsed again: alg none, crit, not JSON.
+  EXPECT_EQ(check(*v, absl::StrCat(b64url(R"({"alg":"none"})"), ".", b64url(claims()), ".AAAA")),
+            Refusal::kAlgorithm);
+  EXPECT_EQ(check(*v, absl::StrCat(b64url(R"({"alg":"HS256","crit":["b64"]})"), ".",
+                                   b64url(claims()), ".AAAA")),
+            Refusal::kMalformed);
+  // An RS256 verifier on this thread does not inherit the HS256 verifier's header.
+  auto rsa = makeRsaKey();
+  IdentitySettings s;
+  s.kind = IdentityKind::kJwt;
+  s.public_key_pem = rsa.public_pem;
+  auto rv = verifier(s);
+  EXPECT_EQ(check(*rv, mintHs256(rsa.public_pem, claims())), Refusal::kAlgorithm);
+  EXPECT_EQ(check(*v, good), Refusal::kOk);
+}
+
 TEST(JwtTest, Rs256AndEs256Verify) {
   auto rsa = makeRsaKey();
   auto ec = makeEcKey();
@@ -184,6 +210,28 @@ TEST(JwtTest, MalformedTokensAreRefusedWithoutThrowing) {
   // Signed, but the claims are not a JSON object.
   EXPECT_EQ(check(*v, mintHs256(kSecret, "[1]")), Refusal::kMalformed);
   EXPECT_EQ(check(*v, mintHs256(kSecret, "{\"sub\":")), Refusal::kMalformed);
+  // Signed claims that only a lax reader would take: a member twice (which one wins?),
+  // something after the object, a NUL, bad UTF-8, a non-finite or huge number.
+  for (std::string bad :
+       {std::string(R"({"sub":"alice","sub":"mallory","exp":1800000600})"),
+        std::string(R"({"sub":"alice","exp":1800000600,"exp":1900000000})"),
+        std::string(R"({"sub":"alice","exp":1800000600} {})"),
+        std::string(R"({"sub":"alice","exp":1800000600}x)"),
+        std::string("{\"sub\":\"alice\",\"exp\":1800000600}\0{}", 35),
+        std::string("{\"sub\":\"al\xff\",\"exp\":1800000600}"),
+        std::string(R"({"sub":"alice","exp":NaN})"), std::string(R"({"sub":"alice","exp":1e999})"),
+        std::string(R"({"sub":"alice","exp":1e300})")}) {
+    EXPECT_EQ(check(*v, mintHs256(kSecret, bad)), Refusal::kMalformed) << bad;
+  }
+  // Deep nesting in a member nobody reads is skipped without recursing.
+  const std::string deep = absl::StrCat(R"({"sub":"alice","exp":1800000600,"x":)",
+                                        std::string(2000, '['), std::string(2000, ']'), "}");
+  EXPECT_EQ(check(*v, mintHs256(kSecret, deep)), Refusal::kOk);
+  // Numbers as JSON allows them: an exp written as a float, escapes in the user claim.
+  std::string user;
+  EXPECT_EQ(check(*v, mintHs256(kSecret, R"({"sub":"alice","exp":1.8000006e9})"), &user),
+            Refusal::kOk);
+  EXPECT_EQ(user, "alice");
 }
 
 TEST(JwtTest, SettingsAreRefusedWithTheKeyNamed) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "engine/core/order.h"
+#include "engine/core/ratelimit/http_fields.h"
 #include "engine/core/sale.h"
 #include "engine/http/json_format.h"
 #include "nlohmann/json.hpp"
@@ -59,13 +60,9 @@ bool parseOrderBody(Exchange& ex) {
   return true;
 }
 
-// Formats the answer of pay / cancel / get: the order now, or the error.
-// Whole seconds for Retry-After and the RateLimit fields: rounded up, >= 1.
-int64_t ceilSeconds(absl::Duration d) {
-  int64_t s = absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)));
-  return s < 1 ? 1 : s;
-}
+using ratelimit::ceilSeconds;
 
+// Formats the answer of pay / cancel / get: the order now, or the error.
 void answerOrderReply(Exchange& ex, const OrderReply& r) {
   Response& res = ex.response();
   if (r.outcome == Outcome::kOk) {
@@ -148,32 +145,13 @@ void ShopperApi::answerParseError(Response& res, int status) {
 
 namespace {
 
-// A structured-field string (RFC 8941): quoted, with " and \ escaped.
-void appendSfString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
-  }
-  out.push_back('"');
-}
-
 // The IETF httpapi RateLimit-Policy / RateLimit header values of a verdict.
 void setRateLimitHeaders(Response& res, const ratelimit::Verdict& v) {
   if (!v.has_quota) return;
-  std::string_view name = v.rule.empty() ? std::string_view("default") : std::string_view(v.rule);
   res.ratelimit_policy.clear();
-  appendSfString(res.ratelimit_policy, name);
-  res.ratelimit_policy.append(";q=");
-  appendInt(res.ratelimit_policy, v.limit);
-  res.ratelimit_policy.append(";w=");
-  appendInt(res.ratelimit_policy, ceilSeconds(v.window));
+  ratelimit::appendRateLimitPolicyField(res.ratelimit_policy, v);
   res.ratelimit.clear();
-  appendSfString(res.ratelimit, name);
-  res.ratelimit.append(";r=");
-  appendInt(res.ratelimit, v.remaining < 0 ? 0 : v.remaining);
-  res.ratelimit.append(";t=");
-  appendInt(res.ratelimit, v.reset <= absl::ZeroDuration() ? 0 : ceilSeconds(v.reset));
+  ratelimit::appendRateLimitField(res.ratelimit, v);
 }
 
 }  // namespace

@@ -28,20 +28,28 @@ int64_t ceilSeconds(absl::Duration d) {
   return s < 1 ? 1 : s;
 }
 
-std::string rateLimitPolicyField(const Verdict& v) {
-  std::string out;
-  if (!v.has_quota) return out;
+void appendRateLimitPolicyField(std::string& out, const Verdict& v) {
+  if (!v.has_quota) return;
   appendSfString(out, ruleName(v));
   absl::StrAppend(&out, ";q=", v.limit, ";w=", ceilSeconds(v.window));
+}
+
+void appendRateLimitField(std::string& out, const Verdict& v) {
+  if (!v.has_quota) return;
+  appendSfString(out, ruleName(v));
+  absl::StrAppend(&out, ";r=", v.remaining < 0 ? 0 : v.remaining,
+                  ";t=", v.reset <= absl::ZeroDuration() ? 0 : ceilSeconds(v.reset));
+}
+
+std::string rateLimitPolicyField(const Verdict& v) {
+  std::string out;
+  appendRateLimitPolicyField(out, v);
   return out;
 }
 
 std::string rateLimitField(const Verdict& v) {
   std::string out;
-  if (!v.has_quota) return out;
-  appendSfString(out, ruleName(v));
-  absl::StrAppend(&out, ";r=", v.remaining < 0 ? 0 : v.remaining,
-                  ";t=", v.reset <= absl::ZeroDuration() ? 0 : ceilSeconds(v.reset));
+  appendRateLimitField(out, v);
   return out;
 }
 

@@ -22,4 +22,9 @@ std::string rateLimitPolicyField(const Verdict& v);
 // RateLimit: `"<rule>";r=<remaining>;t=<reset s>`; "" when the verdict has no quota.
 std::string rateLimitField(const Verdict& v);
 
+// The same, appended to `out` (nothing when the verdict has no quota): an edge that keeps its
+// header buffers between requests formats them without allocating.
+void appendRateLimitPolicyField(std::string& out, const Verdict& v);
+void appendRateLimitField(std::string& out, const Verdict& v);
+
 }  // namespace seckill::ratelimit

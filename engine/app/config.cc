@@ -4,9 +4,6 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <exception>
 #include <limits>
 #include <optional>
@@ -22,6 +19,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "engine/config/rule_tables.h"
+#include "engine/config/text_file.h"
 #include "engine/config/toml_reader.h"
 #include "engine/core/strings.h"
 #include "engine/store/mysql/mysql_url.h"
@@ -597,23 +595,9 @@ absl::StatusOr<EngineConfig> parseConfig(std::string_view text, std::string_view
 }
 
 absl::StatusOr<EngineConfig> loadConfigFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    int err = errno;
-    std::string message = absl::StrCat(path, ": cannot open config: ", std::strerror(err));
-    return err == ENOENT ? absl::NotFoundError(message) : absl::FailedPreconditionError(message);
-  }
-  std::string text;
-  char buf[64 * 1024];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-  int err = std::ferror(f) ? errno : 0;
-  std::fclose(f);
-  if (err != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": cannot read config: ", std::strerror(err)));
-  }
-  return parseConfig(text, path);
+  absl::StatusOr<std::string> text = config::readTextFile(path, "config");
+  if (!text.ok()) return text.status();
+  return parseConfig(*text, path);
 }
 
 EngineConfig demoConfig() {

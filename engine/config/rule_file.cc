@@ -1,9 +1,6 @@
 #include "engine/config/rule_file.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <exception>
 #include <limits>
 #include <optional>
@@ -14,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "engine/config/rule_tables.h"
+#include "engine/config/text_file.h"
 #include "engine/config/toml_reader.h"
 #include "engine/core/strings.h"
 
@@ -164,23 +162,9 @@ absl::StatusOr<control::RuleDocument> parseRuleFile(std::string_view text,
 }
 
 absl::StatusOr<control::RuleDocument> loadRuleFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    int err = errno;
-    std::string message = absl::StrCat(path, ": cannot open rule file: ", std::strerror(err));
-    return err == ENOENT ? absl::NotFoundError(message) : absl::FailedPreconditionError(message);
-  }
-  std::string text;
-  char buf[64 * 1024];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-  int err = std::ferror(f) ? errno : 0;
-  std::fclose(f);
-  if (err != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, ": cannot read rule file: ", std::strerror(err)));
-  }
-  return parseRuleFile(text, path);
+  absl::StatusOr<std::string> text = config::readTextFile(path, "rule file");
+  if (!text.ok()) return text.status();
+  return parseRuleFile(*text, path);
 }
 
 namespace {

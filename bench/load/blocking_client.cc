@@ -55,11 +55,14 @@ struct BlockingClient::Impl {
   }
 
   // One exchange on the open stream.
-  absl::StatusOr<HttpReply> exchange(std::string_view target, std::string_view user_id) {
+  absl::StatusOr<HttpReply> exchange(std::string_view target, const Credential* credential) {
     http::request<http::empty_body> req{http::verb::get, std::string(target), 11};
     req.set(http::field::host, url.hostHeader());
     req.set(http::field::user_agent, "seckill-load");
-    if (!user_id.empty()) req.set("X-User-Id", std::string(user_id));
+    if (credential != nullptr) {
+      req.set(beast::string_view(credential->name.data(), credential->name.size()),
+              credential->value);
+    }
     http::response<http::string_body> res;
     beast::error_code ec;
     stream->expires_after(timeout);
@@ -86,16 +89,17 @@ BlockingClient::BlockingClient(TargetUrl url, double timeout_s) : impl_(std::mak
 
 BlockingClient::~BlockingClient() = default;
 
-absl::StatusOr<HttpReply> BlockingClient::get(std::string_view target, std::string_view user_id) {
+absl::StatusOr<HttpReply> BlockingClient::get(std::string_view target,
+                                              const Credential* credential) {
   const bool reused = impl_->stream.has_value();
   if (!reused) {
     if (absl::Status s = impl_->connect(); !s.ok()) return s;
   }
-  absl::StatusOr<HttpReply> reply = impl_->exchange(target, user_id);
+  absl::StatusOr<HttpReply> reply = impl_->exchange(target, credential);
   if (reply.ok() || !reused) return reply;
   // The server may have closed the idle connection: once more on a new one.
   if (absl::Status s = impl_->connect(); !s.ok()) return s;
-  return impl_->exchange(target, user_id);
+  return impl_->exchange(target, credential);
 }
 
 }  // namespace seckill::load

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "bench/load/credentials.h"
 #include "bench/load/options.h"
 
 namespace seckill::load {
@@ -25,9 +26,9 @@ class BlockingClient {
   BlockingClient(const BlockingClient&) = delete;
   BlockingClient& operator=(const BlockingClient&) = delete;
 
-  // GET `target`, with X-User-Id when `user_id` is not empty. Unavailable
-  // when the target cannot be reached or does not answer in time.
-  absl::StatusOr<HttpReply> get(std::string_view target, std::string_view user_id = {});
+  // GET `target`, with the header `credential` (a shopper's X-User-Id or Authorization) when
+  // given. Unavailable when the target cannot be reached or does not answer in time.
+  absl::StatusOr<HttpReply> get(std::string_view target, const Credential* credential = nullptr);
 
  private:
   struct Impl;

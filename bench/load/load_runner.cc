@@ -61,6 +61,7 @@ struct TrafficPlan {
   std::string token_target;  // /api/v1/sales/{sale}/tokens
   std::string user_prefix;
   uint64_t seed = 0;
+  CredentialMinter credentials;  // what each request says about its shopper
   std::chrono::milliseconds timeout{0};
   Clock::time_point start;           // second 0
   Clock::time_point end;             // no attempt starts from here on
@@ -126,6 +127,8 @@ class Connection {
   bool attempt_open_ = false;
   Attempt attempt_;
   std::string user_;
+  std::string credential_user_;  // whose credential_ is
+  Credential credential_;
   size_t paying_ = 0;  // index in the worker's created orders of the order being paid
 };
 
@@ -230,7 +233,13 @@ void Connection::send(http::verb verb, std::string target, std::string_view idem
   req_.version(11);
   req_.set(http::field::host, worker_.plan().host_header);
   req_.set(http::field::user_agent, "seckill-load");
-  req_.set("X-User-Id", user_);
+  // The shopper's credential, minted once per user (a shopper reuses the token of its login).
+  if (credential_user_ != user_) {
+    credential_ = worker_.plan().credentials.forUser(user_);
+    credential_user_ = user_;
+  }
+  req_.set(beast::string_view(credential_.name.data(), credential_.name.size()),
+           credential_.value);
   if (!idempotency_key.empty())
     req_.set("Idempotency-Key", beast::string_view(idempotency_key.data(), idempotency_key.size()));
   req_.set(http::field::content_length, "0");
@@ -593,6 +602,7 @@ std::string userPrefix(const LoadOptions& o, uint64_t random_bits) {
 // What the checks need from the engine after the run: the sale, /metrics,
 // and the state of the orders of users seen with two of them.
 absl::StatusOr<RunFacts> gatherFacts(BlockingClient& client, const LoadOptions& o,
+                                     const CredentialMinter& credentials,
                                      const LoadReport& report,
                                      const std::optional<OrderCounts>& metrics_before,
                                      std::ostream& err) {
@@ -616,8 +626,9 @@ absl::StatusOr<RunFacts> gatherFacts(BlockingClient& client, const LoadOptions& 
   const std::vector<CreatedOrder> lookups = ordersToLookUp(
       report.created, static_cast<size_t>(o.max_order_lookups), &facts.lookups_skipped);
   for (const CreatedOrder& order : lookups) {
+    const Credential credential = credentials.forUser(order.user_id);
     absl::StatusOr<HttpReply> reply =
-        client.get(absl::StrCat("/api/v1/orders/", order.order_id), order.user_id);
+        client.get(absl::StrCat("/api/v1/orders/", order.order_id), &credential);
     absl::StatusOr<std::string> state = absl::UnknownError("no answer");
     if (reply.ok() && reply->status == 200) state = parseOrderStateJson(reply->body);
     facts.order_states[order.order_id] = state.ok() ? *state : std::string(kUnknownOrderState);
@@ -673,6 +684,13 @@ LoadReport runLoad(const LoadOptions& o, std::ostream& out, std::ostream& err, b
   const uint64_t random_bits = (uint64_t{random()} << 32) ^ random();
   plan.user_prefix = userPrefix(o, random_bits);
   plan.seed = o.seed.value_or(random_bits);
+  // Credentials good for the whole run and an hour after (the end-of-run lookups use them).
+  plan.credentials = CredentialMinter(
+      o.identity.mode, o.identity_secret,
+      std::chrono::duration_cast<std::chrono::seconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+              .count() +
+          static_cast<int64_t>(o.duration_s + o.drain_s) + 3600);
   plan.timeout = std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
   report.user_prefix = plan.user_prefix;
 
@@ -688,7 +706,8 @@ LoadReport runLoad(const LoadOptions& o, std::ostream& out, std::ostream& err, b
   const double elapsed = std::chrono::duration<double>(Clock::now() - plan.start).count();
 
   // The checks, through the API.
-  absl::StatusOr<RunFacts> facts = gatherFacts(client, o, report, metrics_before, err);
+  absl::StatusOr<RunFacts> facts =
+      gatherFacts(client, o, plan.credentials, report, metrics_before, err);
   if (facts.ok()) {
     facts->sale_before = *before;
     report.checks = checkRun(*facts);

@@ -106,6 +106,11 @@ struct Cli {
                    "Prefix of user ids (default: made up per run, so runs never share users)");
     seed_opt = app.add_option("--seed", seed, "Seed of the pool draws (default: random)");
     app.add_flag("--no-progress", raw.no_progress, "No progress line on stderr");
+    app.add_option("--identity", raw.identity,
+                   "none: X-User-Id as is; jwt:SECRET_FILE: an HS256 JWT per shopper in "
+                   "Authorization; hmac:SECRET_FILE: a signed X-User-Id (the engine's "
+                   "[identity], docs/identity.md)")
+        ->capture_default_str();
     app.add_option("--max-order-lookups", raw.max_order_lookups,
                    "At most this many GET /orders/{id} in the one-order-per-user check")
         ->capture_default_str();
@@ -114,9 +119,13 @@ struct Cli {
 
 }  // namespace
 
-std::string TargetUrl::text() const { return absl::StrCat("http://", host, ":", port); }
+std::string TargetUrl::text() const { return absl::StrCat("http://", hostHeader()); }
 
-std::string TargetUrl::hostHeader() const { return absl::StrCat(host, ":", port); }
+std::string TargetUrl::hostHeader() const {
+  // An IPv6 address goes in brackets (RFC 3986 host, RFC 9110 Host).
+  if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
 
 absl::StatusOr<TargetUrl> parseTargetUrl(std::string_view url) {
   auto badUrl = [&](std::string_view why) {
@@ -272,6 +281,20 @@ absl::StatusOr<LoadOptions> validateOptions(const RawOptions& raw, const FileRea
     return bad(absl::StrCat("--max-order-lookups ", raw.max_order_lookups, ": must be >= 0"));
   }
   o.max_order_lookups = raw.max_order_lookups;
+  absl::StatusOr<IdentitySpec> identity = parseIdentitySpec(raw.identity);
+  if (!identity.ok()) return identity.status();
+  o.identity = *identity;
+  if (o.identity.mode != IdentityMode::kNone) {
+    absl::StatusOr<std::string> secret = read_file(o.identity.secret_file);
+    if (!secret.ok()) {
+      return bad(absl::StrCat("--identity: cannot read \"", o.identity.secret_file,
+                              "\": ", secret.status().message()));
+    }
+    if (secret->empty()) {
+      return bad(absl::StrCat("--identity: \"", o.identity.secret_file, "\" is empty"));
+    }
+    o.identity_secret = *std::move(secret);
+  }
   return o;
 }
 

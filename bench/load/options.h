@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench/load/credentials.h"
 #include "bench/load/traffic_shape.h"
 
 namespace seckill::load {
@@ -64,6 +65,8 @@ struct LoadOptions {
   std::optional<uint64_t> seed;  // pool draws; random when unset
   bool progress = true;
   int max_order_lookups = 10000;  // GET /orders/{id} budget of the end-of-run check
+  IdentitySpec identity;           // how shoppers say who they are
+  std::string identity_secret;     // the key file's bytes (kJwt, kHmac)
 
   // Connections of worker `index` (the total spread evenly; the first ones get the rest).
   int connectionsOf(int index) const;
@@ -88,6 +91,7 @@ struct RawOptions {
   std::optional<uint64_t> seed;
   bool no_progress = false;
   int max_order_lookups = 10000;
+  std::string identity = "none";
 };
 
 // Reads a whole file (the replay shape's rate file). Injected so validation

@@ -50,6 +50,10 @@ absl::StatusOr<double> parseDurationSeconds(std::string_view text, std::string_v
   if (*v < 0) {
     return absl::InvalidArgumentError(absl::StrCat(av(what), ": \"", av(text), "\" is negative"));
   }
+  // "1e308h" is a finite number of hours but no finite number of seconds.
+  if (!std::isfinite(*v * scale)) {
+    return absl::InvalidArgumentError(absl::StrCat(av(what), ": \"", av(text), "\" is too long"));
+  }
   return *v * scale;
 }
 

@@ -163,7 +163,13 @@ absl::StatusOr<ArrivalSchedule> ArrivalSchedule::create(const ShapeSpec& shape, 
   if (shape.kind == ShapeKind::kReplay && shape.per_second.empty()) {
     return absl::InvalidArgumentError("replay shape without rates");
   }
-  return ArrivalSchedule(shape, duration_s);
+  ArrivalSchedule schedule(shape, duration_s);
+  if (schedule.total_ < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--shape ", describeShape(shape), " over ", formatSeconds(duration_s),
+        " asks for more requests than a run can count; lower the rates or the duration"));
+  }
+  return schedule;
 }
 
 ArrivalSchedule::ArrivalSchedule(ShapeSpec shape, double duration_s)
@@ -174,7 +180,10 @@ ArrivalSchedule::ArrivalSchedule(ShapeSpec shape, double duration_s)
       prefix_[i + 1] = prefix_[i] + shape_.per_second[i];
     }
   }
-  total_ = arrivalsBefore(duration_s_);
+  // Counted in an int64 (and each arrival time found by bisection on doubles): beyond 2^53
+  // expected arrivals, or with rates that sum to infinity, there is no schedule (-1).
+  const double expected = expectedBy(duration_s_);
+  total_ = expected < 0x1p53 ? arrivalsBefore(duration_s_) : -1;
 }
 
 double ArrivalSchedule::rateAt(double t) const {

@@ -57,8 +57,8 @@ std::string describeShape(const ShapeSpec& shape);
 // Immutable and thread-safe once created.
 class ArrivalSchedule {
  public:
-  // InvalidArgument for kMax (no schedule), a duration <= 0, or a spike that
-  // starts at or after the end of the run.
+  // InvalidArgument for kMax (no schedule), a duration <= 0, a spike that
+  // starts at or after the end of the run, or more than 2^53 arrivals.
   static absl::StatusOr<ArrivalSchedule> create(const ShapeSpec& shape, double duration_s);
 
   double duration() const { return duration_s_; }
@@ -87,7 +87,7 @@ class ArrivalSchedule {
   ShapeSpec shape_;
   double duration_s_;
   std::vector<double> prefix_;  // kReplay: prefix_[i] = sum of the rates of seconds < i
-  int64_t total_ = 0;
+  int64_t total_ = 0;  // -1: too many to count (create() refuses the schedule)
 };
 
 }  // namespace seckill::load

@@ -1,9 +1,12 @@
 #include "engine/store/mysql/mysql_order_repository.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -13,7 +16,95 @@
 #include "spdlog/spdlog.h"
 
 namespace seckill {
+
+// Runs each registered function at its time, on one thread of its own.
+// Thread-safe; stop() (also run by the destructor) drops what is not due yet.
+class CallDeadlines {
+ public:
+  CallDeadlines() : thread_([this] { run(); }) {}
+  ~CallDeadlines() { stop(); }
+  CallDeadlines(const CallDeadlines&) = delete;
+  CallDeadlines& operator=(const CallDeadlines&) = delete;
+
+  void at(absl::Time when, absl::AnyInvocable<void() &&> fn) {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    if (due_.empty() || when < due_.begin()->first) wake_ = true;
+    due_.emplace(when, std::move(fn));
+  }
+
+  void stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+      wake_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void run() {
+    for (;;) {
+      std::vector<absl::AnyInvocable<void() &&>> fire;
+      {
+        absl::MutexLock lock(&mu_);
+        const absl::Time next = due_.empty() ? absl::InfiniteFuture() : due_.begin()->first;
+        mu_.AwaitWithDeadline(absl::Condition(&wake_), next);
+        wake_ = false;
+        if (stopping_) return;
+        const absl::Time now = absl::Now();
+        while (!due_.empty() && due_.begin()->first <= now) {
+          fire.push_back(std::move(due_.begin()->second));
+          due_.erase(due_.begin());
+        }
+      }
+      for (absl::AnyInvocable<void() &&>& fn : fire) std::move(fn)();
+    }
+  }
+
+  absl::Mutex mu_;
+  std::multimap<absl::Time, absl::AnyInvocable<void() &&>> due_ ABSL_GUARDED_BY(mu_);
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
 namespace {
+
+// A caller's callback, run once: with the first of the call's result and its
+// deadline's Unavailable.
+template <typename T>
+class OnceCallback {
+ public:
+  explicit OnceCallback(Callback<T> done) : done_(std::move(done)) {}
+  void complete(T value) {
+    Callback<T> done;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!done_) return;
+      done = std::move(done_);
+      done_ = nullptr;
+    }
+    std::move(done)(std::move(value));
+  }
+
+ private:
+  absl::Mutex mu_;
+  Callback<T> done_ ABSL_GUARDED_BY(mu_);
+};
+
+// `done`, answered with Unavailable once `timeout` has passed unless the call
+// answered first.
+template <typename T>
+std::shared_ptr<OnceCallback<T>> withDeadline(CallDeadlines& deadlines, absl::Duration timeout,
+                                              Callback<T> done) {
+  auto once = std::make_shared<OnceCallback<T>>(std::move(done));
+  deadlines.at(absl::Now() + timeout, [once, timeout] {
+    once->complete(absl::UnavailableError(
+        absl::StrCat("mysql order repository: no answer within ", absl::FormatDuration(timeout))));
+  });
+  return once;
+}
 
 constexpr std::string_view kColumns =
     "SELECT id, sale_id, user_id, state, reason, created, pay_before, updated FROM orders ";
@@ -74,6 +165,7 @@ MysqlOrderRepository::MysqlOrderRepository(RedisClient& redis, MysqlPool& pool,
     : redis_(redis),
       pool_(pool),
       options_(options),
+      deadlines_(std::make_unique<CallDeadlines>()),
       tasks_(options.threads, options.max_queued),
       refresher_([this] { refreshLoop(); }) {}
 
@@ -85,23 +177,22 @@ void MysqlOrderRepository::shutdown() {
     stopping_ = true;
   }
   if (refresher_.joinable()) refresher_.join();
-  tasks_.shutdown();
+  tasks_.shutdown();  // runs what is queued: every call has answered after it
+  deadlines_->stop();
 }
 
 void MysqlOrderRepository::get(std::string_view order_id, Callback<absl::StatusOr<Order>> done) {
-  auto shared = std::make_shared<Callback<absl::StatusOr<Order>>>(std::move(done));
-  if (!tasks_.submit([this, id = std::string(order_id), shared]() mutable {
-        std::move (*shared)(getNow(id));
-      })) {
-    std::move (*shared)(absl::UnavailableError("mysql order repository: queue full"));
+  auto once = withDeadline(*deadlines_, options_.call_timeout, std::move(done));
+  if (!tasks_.submit([this, id = std::string(order_id), once] { once->complete(getNow(id)); })) {
+    once->complete(absl::UnavailableError("mysql order repository: queue full"));
   }
 }
 
 void MysqlOrderRepository::list(const OrderQuery& query,
                                 Callback<absl::StatusOr<OrderPage>> done) {
-  auto shared = std::make_shared<Callback<absl::StatusOr<OrderPage>>>(std::move(done));
-  if (!tasks_.submit([this, query, shared]() mutable { std::move (*shared)(listNow(query)); })) {
-    std::move (*shared)(absl::UnavailableError("mysql order repository: queue full"));
+  auto once = withDeadline(*deadlines_, options_.call_timeout, std::move(done));
+  if (!tasks_.submit([this, query, once] { once->complete(listNow(query)); })) {
+    once->complete(absl::UnavailableError("mysql order repository: queue full"));
   }
 }
 
@@ -133,12 +224,11 @@ void MysqlOrderRepository::transition(std::string_view order_id, OrderState from
                                       CancelReason reason, absl::Time at,
                                       std::optional<absl::Time> only_before,
                                       Callback<absl::StatusOr<Transition>> done) {
-  auto shared = std::make_shared<Callback<absl::StatusOr<Transition>>>(std::move(done));
-  if (!tasks_.submit(
-          [this, id = std::string(order_id), from, to, reason, at, only_before, shared]() mutable {
-            std::move (*shared)(transitionNow(id, from, to, reason, at, only_before));
-          })) {
-    std::move (*shared)(absl::UnavailableError("mysql order repository: queue full"));
+  auto once = withDeadline(*deadlines_, options_.call_timeout, std::move(done));
+  if (!tasks_.submit([this, id = std::string(order_id), from, to, reason, at, only_before, once] {
+        once->complete(transitionNow(id, from, to, reason, at, only_before));
+      })) {
+    once->complete(absl::UnavailableError("mysql order repository: queue full"));
   }
 }
 

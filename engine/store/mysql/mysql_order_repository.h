@@ -22,7 +22,16 @@ struct MysqlOrderRepositoryOptions {
   int threads = 4;            // run the blocking MySQL/Redis calls; callers never block
   size_t max_queued = 65536;  // calls waiting for a thread; beyond: Unavailable
   absl::Duration counts_refresh = absl::Seconds(1);  // how often counts() is re-read
+  // The deadline of get, transition and list: a call the database has not
+  // answered within it completes with Unavailable (a hung server must not hold
+  // shoppers' requests, and the order store's breaker then sees the failures).
+  // Its work goes on: a late transition still applies (a 503 is an unknown
+  // outcome, as for Redis); a cancel whose unit it did not return is healed by
+  // the order's delayed cancel.
+  absl::Duration call_timeout = absl::Seconds(2);
 };
+
+class CallDeadlines;
 
 // Orders in MySQL (table `orders`, see mysql_schema.h), fed by OrderWriter
 // from the Redis order streams; an order not persisted yet is read from its
@@ -53,8 +62,9 @@ struct MysqlOrderRepositoryOptions {
 // the stream are not counted until the writer persists them.
 //
 // Thread-safety: thread-safe. get/transition complete on one of this
-// repository's threads. shutdown() (run by the destructor) completes what is
-// queued and joins the threads; `redis` and `pool` must outlive it.
+// repository's threads (Unavailable at the deadline: on its deadline thread).
+// shutdown() (run by the destructor) completes what is queued and joins the
+// threads; `redis` and `pool` must outlive it.
 class MysqlOrderRepository final : public OrderRepository {
  public:
   MysqlOrderRepository(RedisClient& redis, MysqlPool& pool,
@@ -99,6 +109,7 @@ class MysqlOrderRepository final : public OrderRepository {
   RedisClient& redis_;
   MysqlPool& pool_;
   const MysqlOrderRepositoryOptions options_;
+  std::unique_ptr<CallDeadlines> deadlines_;  // before tasks_: tasks complete through it
   TaskPool tasks_;
 
   std::atomic<int64_t> pending_{0};

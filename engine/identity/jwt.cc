@@ -60,7 +60,8 @@ class Members final : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Mem
     // RapidJSON's streams read a NUL byte as the end of the input.
     if (text.find('\0') != std::string_view::npos) return false;
     rapidjson::MemoryStream in(text.data(), text.size());
-    rapidjson::Reader reader;
+    // One reader per thread: its stack is allocated at the first parse and kept.
+    thread_local rapidjson::Reader reader;
     constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag |
                                 rapidjson::kParseIterativeFlag;  // no recursion on nesting
     return !reader.Parse<kFlags>(in, *this).IsError() && done_;

@@ -17,9 +17,13 @@
 #include "engine/core/strings.h"
 #include "engine/store/redis/redis_auth.h"
 #include "engine/store/redis/redis_cluster.h"
+#include "engine/store/redis/redis_reply_util.h"
 
 namespace seckill {
 namespace {
+
+using redis_internal::copyReply;
+using redis_internal::fromHiredis;
 
 thread_local bool t_on_connection_thread = false;
 
@@ -27,50 +31,6 @@ timeval toTimeval(absl::Duration d) {
   int64_t us = absl::ToInt64Microseconds(d);
   return timeval{.tv_sec = static_cast<time_t>(us / 1'000'000),
                  .tv_usec = static_cast<suseconds_t>(us % 1'000'000)};
-}
-
-RedisReply copyReply(const redisReply& r) {
-  RedisReply out;
-  switch (r.type) {
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::kString;
-      out.str.assign(r.str, r.len);
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::kStatus;
-      out.str.assign(r.str, r.len);
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::kInteger;
-      out.integer = r.integer;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::kArray;
-      out.elements.reserve(r.elements);
-      for (size_t i = 0; i < r.elements; ++i) {
-        if (r.element[i] != nullptr) out.elements.push_back(copyReply(*r.element[i]));
-      }
-      break;
-    default:
-      out.type = RedisReply::Type::kNil;
-      break;
-  }
-  return out;
-}
-
-// An error reply as a Status: transient server states are Unavailable.
-absl::Status errorStatus(std::string_view msg) {
-  for (std::string_view transient : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"}) {
-    if (absl::StartsWith(av(msg), av(transient))) {
-      return absl::UnavailableError(absl::StrCat("redis: ", av(msg)));
-    }
-  }
-  return absl::InternalError(absl::StrCat("redis: ", av(msg)));
-}
-
-absl::StatusOr<RedisReply> fromHiredis(const redisReply& r) {
-  if (r.type == REDIS_REPLY_ERROR) return errorStatus(std::string_view(r.str, r.len));
-  return copyReply(r);
 }
 
 bool isNoScript(const redisReply& r) {

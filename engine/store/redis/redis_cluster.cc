@@ -54,13 +54,17 @@ absl::StatusOr<std::vector<SlotRange>> parseClusterSlots(const RedisReply& reply
         master.elements[1].type != RedisReply::Type::kInteger) {
       return bad;
     }
+    // Checked as sent (int64), before they are narrowed.
+    const int64_t first = range.elements[0].integer;
+    const int64_t last = range.elements[1].integer;
+    const int64_t port = master.elements[1].integer;
+    if (first < 0 || last >= kSlots || first > last || port < 1 || port > 65535) return bad;
     SlotRange r;
-    r.first = static_cast<int>(range.elements[0].integer);
-    r.last = static_cast<int>(range.elements[1].integer);
-    if (r.first < 0 || r.last >= kSlots || r.first > r.last) return bad;
+    r.first = static_cast<int>(first);
+    r.last = static_cast<int>(last);
     r.master.host = master.elements[0].str;
     if (r.master.host.empty() || r.master.host == "?") r.master.host = std::string(asked_host);
-    r.master.port = static_cast<int>(master.elements[1].integer);
+    r.master.port = static_cast<int>(port);
     out.push_back(std::move(r));
   }
   return out;
@@ -83,7 +87,8 @@ std::optional<Redirect> parseRedirect(std::string_view error) {
   }
   std::string_view address = error.substr(space + 1);
   size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos || !toInt(address.substr(colon + 1), r.target.port)) {
+  if (colon == std::string_view::npos || !toInt(address.substr(colon + 1), r.target.port) ||
+      r.target.port < 1 || r.target.port > 65535) {
     return std::nullopt;
   }
   std::string_view host = address.substr(0, colon);

@@ -1,12 +1,62 @@
 #include "engine/store/redis/redis_reply_util.h"
 
+#include <hiredis/hiredis.h>
+
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "engine/core/strings.h"
 #include "engine/store/redis/redis_keys.h"
 
 namespace seckill::redis_internal {
+namespace {
+
+// An error reply as a Status: transient server states are Unavailable.
+absl::Status errorStatus(std::string_view msg) {
+  for (std::string_view transient : {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN"}) {
+    if (absl::StartsWith(av(msg), av(transient))) {
+      return absl::UnavailableError(absl::StrCat("redis: ", av(msg)));
+    }
+  }
+  return absl::InternalError(absl::StrCat("redis: ", av(msg)));
+}
+
+}  // namespace
+
+RedisReply copyReply(const redisReply& r) {
+  RedisReply out;
+  switch (r.type) {
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.str.assign(r.str, r.len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = r.integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      out.elements.reserve(r.elements);
+      for (size_t i = 0; i < r.elements; ++i) {
+        if (r.element[i] != nullptr) out.elements.push_back(copyReply(*r.element[i]));
+      }
+      break;
+    default:
+      out.type = RedisReply::Type::kNil;
+      break;
+  }
+  return out;
+}
+
+absl::StatusOr<RedisReply> fromHiredis(const redisReply& r) {
+  if (r.type == REDIS_REPLY_ERROR) return errorStatus(std::string_view(r.str, r.len));
+  return copyReply(r);
+}
 
 std::optional<int64_t> asInt(const RedisReply& r) {
   if (r.type == RedisReply::Type::kInteger) return r.integer;

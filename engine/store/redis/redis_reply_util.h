@@ -9,7 +9,15 @@
 #include "engine/core/order.h"
 #include "engine/store/redis/redis_client.h"
 
+struct redisReply;  // <hiredis/hiredis.h>
+
 namespace seckill::redis_internal {
+
+// An owned copy of a hiredis reply; types RedisReply does not know become kNil.
+RedisReply copyReply(const redisReply& r);
+// The same, with an error reply as a Status: transient server states (LOADING, BUSY,
+// MASTERDOWN, TRYAGAIN, CLUSTERDOWN) are Unavailable, any other error Internal.
+absl::StatusOr<RedisReply> fromHiredis(const redisReply& r);
 
 // The integer in an integer reply or a decimal string reply.
 std::optional<int64_t> asInt(const RedisReply& r);

@@ -3,7 +3,8 @@
 # those that are missing: a machine that has them all is left untouched (no
 # apt-get update, no network). redis-server and mariadb-server are there for the
 # Redis and MariaDB tests, which start their own instances on free loopback ports;
-# wrk, nginx-light and gnuplot-nox for the smoke test of bench/run-all; openssl
+# wrk, nginx-light and gnuplot-nox for the smoke test of bench/run-all (and python3 with
+# gnuplot for the soak's one-minute form); openssl
 # makes the admin API's TLS test certificates; dpkg-dev (dpkg-shlibdeps), lintian and systemd
 # (systemd-analyze) check the Debian packages the build makes. libqt6opengl6-dev is only a
 # Recommends of qt6-base-dev (skipped here), but Qt6Charts' CMake package needs Qt6::OpenGL;
@@ -21,12 +22,12 @@ packages=(
   build-essential cmake g++ pkg-config
   libboost-dev libboost-system-dev
   libabsl-dev
-  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev rapidjson-dev
   libhiredis-dev libmariadb-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server mariadb-server
-  curl
+  curl python3
   qt6-base-dev qt6-base-dev-tools qt6-qpa-plugins qt6-charts-dev qt6-svg-dev libgl-dev
   libqt6opengl6-dev libxkbcommon-dev
   fonts-dejavu-core xvfb xauth

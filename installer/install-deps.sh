@@ -8,7 +8,8 @@
 # makes the admin API's TLS test certificates; dpkg-dev (dpkg-shlibdeps), lintian and systemd
 # (systemd-analyze) check the Debian packages the build makes. libqt6opengl6-dev is only a
 # Recommends of qt6-base-dev (skipped here), but Qt6Charts' CMake package needs Qt6::OpenGL;
-# xvfb and xauth run the console's screenshots.
+# xvfb and xauth run the console's screenshots; clang and libclang-rt-dev (libFuzzer) build the
+# fuzz targets, which the test suite runs for a short time (docs/fuzzing.md).
 #
 #   installer/install-deps.sh           build + test dependencies
 #   installer/install-deps.sh --bench   also valgrind and linux-perf, for bench/run-all's
@@ -33,6 +34,7 @@ packages=(
   fonts-dejavu-core xvfb xauth
   wrk nginx-light gnuplot-nox
   dpkg-dev lintian systemd help2man
+  clang libclang-rt-dev
 )
 # Instruction counts in bench/run-all (perf stat where the CPU counters are readable, else
 # callgrind); without them run-all says "not measured".

@@ -5,7 +5,8 @@
 namespace seckill {
 
 // A fresh one-time submission token: 128 random bits as 32 lowercase hex
-// chars, from a per-thread generator. Every SaleStore mints its tokens here.
+// chars, from a per-thread generator. The Redis store mints its tokens here; the memory
+// store signs its own (engine/store/memory/token_log.h), in the same shape.
 std::string newSubmissionToken();
 
 }  // namespace seckill

@@ -3,14 +3,14 @@
 # runs it with --smoke into a fresh directory, then checks that the report and every
 # picture exist and that the figures in the report are numbers above zero.
 #
-#   run_all_smoke.sh ROOT ENGINE LOAD CORE_BENCH RATELIMIT_BENCH WORKDIR
+#   run_all_smoke.sh ROOT ENGINE LOAD CORE_BENCH RATELIMIT_BENCH MEMORY_BENCH WORKDIR
 set -euo pipefail
 
-if (($# != 6)); then
-  echo "usage: $0 ROOT ENGINE LOAD CORE_BENCH RATELIMIT_BENCH WORKDIR" >&2
+if (($# != 7)); then
+  echo "usage: $0 ROOT ENGINE LOAD CORE_BENCH RATELIMIT_BENCH MEMORY_BENCH WORKDIR" >&2
   exit 2
 fi
-root="$1" engine="$2" load="$3" core_bench="$4" rl_bench="$5" work="$6"
+root="$1" engine="$2" load="$3" core_bench="$4" rl_bench="$5" memory_bench="$6" work="$7"
 
 out="$work/out"
 failures=0
@@ -28,7 +28,8 @@ fi
 if [[ -s "$out/benchmarks.md" && "${RUN_ALL_SMOKE_REUSE:-}" == 1 ]]; then
   :
 elif ! "$root/bench/run-all" --smoke --out "$out" --engine "$engine" --load "$load" \
-  --core-bench "$core_bench" --ratelimit-bench "$rl_bench" >"$work/run-all.log" 2>&1; then
+  --core-bench "$core_bench" --ratelimit-bench "$rl_bench" --memory-bench "$memory_bench" \
+  >"$work/run-all.log" 2>&1; then
   cat "$work/run-all.log" >&2
   echo "FAIL: bench/run-all --smoke exited non-zero (output above)" >&2
   exit 1
@@ -53,13 +54,25 @@ done
 for heading in "## Summary" "## HTTP: the order endpoint next to nginx" \
   "## Rate-limited path: engine vs nginx limit_req" "## Stock strategies under a storm" \
   "## Scaling: hits/s by worker threads and connections" "## Load shape: a spike through the rate limiter" \
-  "## Core: \`SaleService::placeOrder\`" "## Traffic control microbenchmarks" "## How it was run" \
+  "## Core: \`SaleService::placeOrder\`" "## Memory per pending order" \
+  "## Traffic control microbenchmarks" "## How it was run" \
   "<!-- hand-written: begin -->"; do
   grep -qF "$heading" "$report" && ok "section: $heading" || fail "no section \"$heading\""
 done
 
 trim() { sed 's/^ *//; s/ *$//' <<<"$1"; }
 positive() { awk -v x="$1" 'BEGIN { exit !(x ~ /^[0-9]+([.][0-9]+)?$/ && x + 0 > 0) }'; }
+
+# Memory per order: both lines, with figures above zero.
+for kind in "without token" "with token"; do
+  line="$(grep -E "^$kind +RSS" "$report" | head -1)"
+  if [[ "$line" =~ RSS\ +([0-9.]+)\ bytes/order\ +heap\ +([0-9.]+)\ bytes/order ]] &&
+    awk -v a="${BASH_REMATCH[1]}" -v b="${BASH_REMATCH[2]}" 'BEGIN { exit !(a > 0 && b > 0) }'; then
+    ok "memory per order ($kind): $line"
+  else
+    fail "memory per order ($kind): no figures above zero in \"$line\""
+  fi
+done
 
 # Summary ratios and figures: "| figure | number |" rows, each a number above zero.
 rows=0

@@ -1,5 +1,6 @@
 #include "engine/store/memory/memory_delay_queue.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <thread>
@@ -84,6 +85,56 @@ TEST(MemoryDelayQueueTest, ManyPublishersEveryMessageDeliveredOnce) {
   q.ack("garbage");
   q.ack("99.1");
   EXPECT_EQ(q.pending(), 0u);
+}
+
+}  // namespace
+}  // namespace seckill
+
+namespace seckill {
+namespace {
+
+TEST(MemoryDelayQueueCompactTest, PayloadsOfEverySizeComeBackWhole) {
+  MemoryDelayQueue q;
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  const std::string big(70'000, 'x');  // beyond the 16-bit size a slot holds
+  std::vector<std::string> sent = {"", "a", std::string(100, 'b'), big, "last"};
+  for (const std::string& p : sent) q.publish(p, t0);
+  std::vector<Delivery> out;
+  q.consume(t0, 100, absl::Seconds(30), out);
+  ASSERT_EQ(out.size(), sent.size());
+  std::vector<std::string> got;
+  for (const Delivery& d : out) got.push_back(d.payload);
+  std::sort(got.begin(), got.end());
+  std::sort(sent.begin(), sent.end());
+  EXPECT_EQ(got, sent);
+  // Acknowledged out of order: the rest still come back, whole, after the visibility timeout.
+  q.ack(out[1].id);
+  q.ack(out[3].id);
+  EXPECT_EQ(q.pending(), 3u);
+  std::vector<Delivery> again;
+  q.consume(t0 + absl::Seconds(31), 100, absl::Seconds(30), again);
+  ASSERT_EQ(again.size(), 3u);
+  for (const Delivery& d : again) {
+    EXPECT_EQ(d.attempts, 2);
+    const bool known = d.id == out[0].id || d.id == out[2].id || d.id == out[4].id;
+    EXPECT_TRUE(known) << d.id;
+    for (const Delivery& first : out) {
+      if (first.id == d.id) {
+        EXPECT_EQ(first.payload, d.payload);
+      }
+    }
+    q.ack(d.id);
+    q.ack(d.id);  // twice: ignored
+  }
+  EXPECT_EQ(q.pending(), 0u);
+  std::vector<Delivery> none;
+  q.consume(t0 + absl::Hours(1), 100, absl::Seconds(30), none);
+  EXPECT_TRUE(none.empty());
+  // Still usable after emptying.
+  q.publish("again", t0);
+  q.consume(t0 + absl::Hours(1), 100, absl::Seconds(30), none);
+  ASSERT_EQ(none.size(), 1u);
+  EXPECT_EQ(none[0].payload, "again");
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include "engine/store/memory/memory_order_repository.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/support/await.h"
 
@@ -114,6 +117,110 @@ TEST(MemoryOrderRepositoryTest, DeadlineGuardsTheTransition) {
   ASSERT_TRUE(in_time.ok());
   EXPECT_TRUE(in_time->applied);
   EXPECT_EQ(repo.counts().paid, 1);
+}
+
+}  // namespace
+}  // namespace seckill
+
+namespace seckill {
+namespace {
+
+Order generated(std::string id, std::string sale, std::string user) {
+  Order o;
+  o.id = std::move(id);
+  o.sale_id = std::move(sale);
+  o.user_id = std::move(user);
+  o.created_at = absl::FromUnixNanos(1'800'000'000'123'456'789);
+  o.updated_at = o.created_at;
+  o.pay_before = o.created_at + absl::Minutes(15);
+  return o;
+}
+
+absl::StatusOr<Order> getOrder(MemoryOrderRepository& repo, std::string_view id) {
+  return testing::await<absl::StatusOr<Order>>(
+      [&](Callback<absl::StatusOr<Order>> done) { repo.get(id, std::move(done)); });
+}
+
+TEST(MemoryOrderRepositoryCompactTest, GeneratedIdsAreKeptCompactAndReadBackExactly) {
+  MemoryOrderRepository repo;
+  // A user id longer than the 23 characters kept inline, and one within.
+  const std::string long_user(64, 'u');
+  uint64_t key = MemoryOrderRepository::kNoKey;
+  ASSERT_TRUE(repo.insert(generated("k3x9-1z-flash-2026", "flash-2026", long_user), &key));
+  EXPECT_NE(key, MemoryOrderRepository::kNoKey);
+  EXPECT_EQ(repo.keyOf("k3x9-1z-flash-2026"), key);
+  EXPECT_EQ(repo.idOf(key), "k3x9-1z-flash-2026");
+  ASSERT_TRUE(repo.insert(generated("k3x9-20-flash-2026", "flash-2026", "bob")));
+  auto got = getOrder(repo, "k3x9-1z-flash-2026");
+  ASSERT_TRUE(got.ok()) << got.status();
+  const Order want = generated("k3x9-1z-flash-2026", "flash-2026", long_user);
+  EXPECT_EQ(got->id, want.id);
+  EXPECT_EQ(got->sale_id, want.sale_id);
+  EXPECT_EQ(got->user_id, long_user);
+  EXPECT_EQ(got->created_at, want.created_at);  // to the nanosecond
+  EXPECT_EQ(got->pay_before, want.pay_before);
+  EXPECT_EQ(got->state, OrderState::kPendingPayment);
+  // The same id again is refused; a sibling id of the pair is another order.
+  EXPECT_FALSE(repo.insert(generated("k3x9-1z-flash-2026", "flash-2026", "eve")));
+  EXPECT_EQ(getOrder(repo, "k3x9-20-flash-2026")->user_id, "bob");
+  // Ids that are not what the generator prints are not compact: a leading zero, upper case,
+  // a sequence beyond 48 bits. They are kept as given and are different orders.
+  for (std::string id : {"k3x9-01z-flash-2026", "k3x9-1Z-flash-2026", "k3x9-zzzzzzzzzzz-flash-2026"}) {
+    uint64_t k = 1;
+    ASSERT_TRUE(repo.insert(generated(id, "flash-2026", "carol"), &k)) << id;
+    EXPECT_EQ(k, MemoryOrderRepository::kNoKey) << id;
+    EXPECT_EQ(getOrder(repo, id)->user_id, "carol") << id;
+  }
+  EXPECT_EQ(getOrder(repo, "k3x9-1z-flash-2026")->user_id, long_user);
+  EXPECT_EQ(repo.size(), 5u);
+  EXPECT_TRUE(absl::IsNotFound(getOrder(repo, "k3x9-21-flash-2026").status()));
+}
+
+TEST(MemoryOrderRepositoryCompactTest, AnIdNamingAnotherSaleIsKeptAsGiven) {
+  MemoryOrderRepository repo;
+  ASSERT_TRUE(repo.insert(generated("n1-1-drop", "drop", "alice")));  // interns (n1, drop)
+  uint64_t key = 1;
+  ASSERT_TRUE(repo.insert(generated("n1-2-drop", "other-sale", "bob"), &key));
+  EXPECT_EQ(key, MemoryOrderRepository::kNoKey);
+  auto got = getOrder(repo, "n1-2-drop");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->sale_id, "other-sale");
+  EXPECT_FALSE(repo.insert(generated("n1-2-drop", "drop", "eve")));  // in one table or the other
+  auto t = move(repo, "n1-2-drop", OrderState::kPendingPayment, OrderState::kPaid,
+                absl::FromUnixSeconds(50));
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE(t->applied);
+  EXPECT_EQ(t->order.sale_id, "other-sale");
+}
+
+TEST(MemoryOrderRepositoryCompactTest, ForgottenRecordsAreReusedAndListingSeesBothTables) {
+  MemoryOrderRepository repo(absl::Minutes(1));
+  for (int i = 1; i <= 50; ++i) {
+    ASSERT_TRUE(repo.insert(generated(absl::StrCat("n1-", i, "-drop"), "drop", "u")));
+  }
+  ASSERT_TRUE(repo.insert(generated("plain-id", "drop", "u")));
+  const absl::Time pay_before = generated("x", "drop", "u").pay_before;
+  for (int i = 1; i <= 50; ++i) {
+    ASSERT_TRUE(move(repo, absl::StrCat("n1-", i, "-drop"), OrderState::kPendingPayment,
+                     OrderState::kPaid, pay_before - absl::Seconds(1))
+                    ->applied);
+  }
+  EXPECT_EQ(repo.forgetFinished(pay_before + absl::Minutes(2)), 50u);
+  EXPECT_EQ(repo.size(), 1u);
+  EXPECT_TRUE(absl::IsNotFound(getOrder(repo, "n1-7-drop").status()));
+  // New orders take the forgotten records' places and read back whole.
+  for (int i = 51; i <= 60; ++i) {
+    ASSERT_TRUE(repo.insert(generated(absl::StrCat("n1-", i, "-drop"), "drop", absl::StrCat("v", i))));
+  }
+  EXPECT_EQ(getOrder(repo, "n1-55-drop")->user_id, "v55");
+  auto page = testing::await<absl::StatusOr<OrderPage>>([&](Callback<absl::StatusOr<OrderPage>> done) {
+    repo.list(OrderQuery{.sale_id = "drop", .limit = 100}, std::move(done));
+  });
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->orders.size(), 11u);
+  EXPECT_TRUE(std::is_sorted(page->orders.begin(), page->orders.end(),
+                             [](const Order& a, const Order& b) { return a.id < b.id; }));
+  EXPECT_EQ(page->orders.back().id, "plain-id");
 }
 
 }  // namespace

@@ -90,5 +90,33 @@ TEST(MemorySaleStoreTest, SoldOutConsumesTheTokenWithItsAnswer) {
   EXPECT_TRUE(replay.replayed);
 }
 
+TEST(MemorySaleStoreTest, ReplayAnswersTheOriginalOrderEvenAfterItWasPaid) {
+  SaleWorld w({SaleWorld::spec("drop", 5)});
+  TokenReply t = w.token("drop", "alice");
+  OrderReply first = w.order("drop", "alice", t.token);
+  ASSERT_EQ(first.outcome, Outcome::kCreated);
+  ASSERT_EQ(w.pay(first.order.id, "alice").outcome, Outcome::kOk);
+  OrderReply replay = w.order("drop", "alice", t.token);
+  EXPECT_TRUE(replay.replayed);
+  EXPECT_EQ(replay.outcome, Outcome::kCreated);
+  EXPECT_EQ(replay.order.id, first.order.id);
+  EXPECT_EQ(replay.order.state, OrderState::kPendingPayment);
+  EXPECT_EQ(replay.order.created_at, first.order.created_at);
+  EXPECT_EQ(replay.order.pay_before, first.order.pay_before);
+  EXPECT_EQ(replay.order.updated_at, first.order.updated_at);
+  // Another shopper cannot use alice's token; bob's duplicate names his own order, replayed too.
+  EXPECT_EQ(w.order("drop", "bob", t.token).outcome, Outcome::kInvalidToken);
+  ASSERT_EQ(w.order("drop", "bob").outcome, Outcome::kCreated);
+  TokenReply bt = w.token("drop", "bob");
+  OrderReply dup = w.order("drop", "bob", bt.token);
+  ASSERT_EQ(dup.outcome, Outcome::kDuplicate);
+  OrderReply dup_replay = w.order("drop", "bob", bt.token);
+  EXPECT_TRUE(dup_replay.replayed);
+  EXPECT_EQ(dup_replay.outcome, Outcome::kDuplicate);
+  EXPECT_EQ(dup_replay.order.id, dup.order.id);
+  EXPECT_FALSE(dup.order.id.empty());
+  EXPECT_EQ(w.stockLeft("drop"), 3);
+}
+
 }  // namespace
 }  // namespace seckill

@@ -12,14 +12,6 @@
 #include "engine/core/token.h"
 
 namespace seckill {
-namespace {
-
-std::string dedupKey(std::string_view sale_id, std::string_view user_id) {
-  return absl::StrCat(av(sale_id), "\x1f", av(user_id));
-}
-
-}  // namespace
-
 // A per-sale queue of attempts and the single thread that runs them in
 // arrival order (StockStrategy::kFifo).
 struct MemorySaleStore::FifoLane {
@@ -101,12 +93,19 @@ MemorySaleStore::SaleSlot* MemorySaleStore::find(std::string_view sale_id) const
   return sales_.find(sale_id);
 }
 
-MemorySaleStore::DedupShard& MemorySaleStore::dedupShard(std::string_view key) {
-  return dedup_[absl::HashOf(key) % kShards];
+MemorySaleStore::DedupShard& MemorySaleStore::dedupShard(SaleSlot& sale,
+                                                         std::string_view user_id) {
+  return sale.dedup[absl::HashOf(user_id) % kShards];
 }
 
-MemorySaleStore::TokenShard& MemorySaleStore::tokenShard(std::string_view token) {
-  return tokens_[absl::HashOf(token) % kShards];
+std::string MemorySaleStore::heldBy(DedupShard& shard, std::string_view user_id,
+                                    uint64_t hold) const {
+  if (hold == kInFlight) return {};
+  if (hold == kOtherId) {
+    auto it = shard.other_ids.find(user_id);
+    return it != shard.other_ids.end() ? it->second : std::string();
+  }
+  return orders_.idOf(hold);
 }
 
 void MemorySaleStore::issueToken(std::string_view sale_id, std::string_view user_id,
@@ -116,21 +115,11 @@ void MemorySaleStore::issueToken(std::string_view sale_id, std::string_view user
     std::move(done)(absl::NotFoundError(absl::StrCat("unknown sale ", av(sale_id))));
     return;
   }
-  absl::Time now = expires - sale->spec.token_ttl;
-  std::string token = newSubmissionToken();
-  TokenShard& shard = tokenShard(token);
-  {
-    absl::MutexLock lock(&shard.mu);
-    if (now >= shard.next_sweep) {
-      // Expired tokens go lazily, one shard at a time, at most once a second.
-      absl::erase_if(shard.tokens, [now](const auto& kv) {
-        return kv.second.expires <= now && kv.second.state != TokenState::kInFlight;
-      });
-      shard.next_sweep = now + absl::Seconds(1);
-    }
-    shard.tokens.emplace(token, TokenEntry{.sale_id = std::string(sale_id),
-                                           .user_id = std::string(user_id),
-                                           .expires = expires});
+  const absl::Time now = expires - sale->spec.token_ttl;
+  std::string token = tokens_.issue(sale_id, user_id, now, expires);
+  if (token.empty()) {
+    std::move(done)(absl::InternalError("memory store: could not sign a token"));
+    return;
   }
   std::move(done)(std::move(token));
 }
@@ -167,30 +156,27 @@ AttemptResult MemorySaleStore::runAttempt(SaleSlot& sale, OrderAttempt& a, absl:
   const bool has_token = !a.token.empty();
 
   // 1. The token: valid for this user and sale, unused (or replayed).
+  uint64_t serial = 0;
   if (has_token) {
-    TokenShard& shard = tokenShard(a.token);
-    absl::MutexLock lock(&shard.mu);
-    auto it = shard.tokens.find(a.token);
-    if (it == shard.tokens.end() || now >= it->second.expires ||
-        it->second.sale_id != a.order.sale_id || it->second.user_id != a.order.user_id) {
-      r.outcome = AttemptOutcome::kInvalidToken;
-      return r;
-    }
-    TokenEntry& t = it->second;
-    if (t.state == TokenState::kUsed) {
-      r = t.result;
-      r.replayed = true;
-      return r;
-    }
-    if (t.state == TokenState::kInFlight) {
-      r.outcome = AttemptOutcome::kTokenInFlight;
-      return r;
+    TokenLog::Use use =
+        tokens_.begin(a.token, a.order.sale_id, a.order.user_id, now, /*start=*/a.window_open);
+    switch (use.kind) {
+      case TokenLog::Begin::kInvalid:
+        r.outcome = AttemptOutcome::kInvalidToken;
+        return r;
+      case TokenLog::Begin::kUsed:
+        return replayOf(use, a);
+      case TokenLog::Begin::kInFlight:
+        r.outcome = AttemptOutcome::kTokenInFlight;
+        return r;
+      case TokenLog::Begin::kStarted:
+        break;
     }
     if (!a.window_open) {
       r.outcome = AttemptOutcome::kSaleNotOpen;
       return r;
     }
-    t.state = TokenState::kInFlight;
+    serial = use.serial;
   } else if (a.require_token) {
     r.outcome = AttemptOutcome::kInvalidToken;
     return r;
@@ -200,47 +186,54 @@ AttemptResult MemorySaleStore::runAttempt(SaleSlot& sale, OrderAttempt& a, absl:
   }
 
   // 2. The (user, sale) dedup key, taken before any stock is touched.
-  std::string key = dedupKey(a.order.sale_id, a.order.user_id);
-  DedupShard& dshard = dedupShard(key);
+  const std::string_view user = a.order.user_id;
+  DedupShard& dshard = dedupShard(sale, user);
   {
     absl::MutexLock lock(&dshard.mu);
-    auto [it, inserted] = dshard.keys.try_emplace(key);
-    if (!inserted && (!it->second.order_id.empty() || now < it->second.expires)) {
+    auto [it, inserted] = dshard.holds.try_emplace(user, kInFlight);
+    if (!inserted) {
       r.outcome = AttemptOutcome::kDuplicate;
-      r.order.id = it->second.order_id;
+      r.order.id = heldBy(dshard, user, it->second);
       r.order.sale_id = a.order.sale_id;
       r.order.user_id = a.order.user_id;
-    } else {
-      it->second = DedupEntry{.expires = now + a.dedup_ttl, .order_id = {}};
     }
   }
   if (r.outcome == AttemptOutcome::kDuplicate) {
-    finishToken(a.token, r, /*consume=*/true);
+    finishToken(has_token, serial, r, /*consume=*/true);
     return r;
   }
 
   // 3. One unit, with the sale's strategy.
   AttemptOutcome took = takeUnit(sale);
   if (took != AttemptOutcome::kCreated) {
-    releaseDedupKey(key);
+    {
+      absl::MutexLock lock(&dshard.mu);
+      dshard.holds.erase(user);
+    }
     r.outcome = took;
     // A shed attempt (kBusy) leaves the token usable for a retry.
-    finishToken(a.token, r, /*consume=*/took != AttemptOutcome::kBusy);
+    finishToken(has_token, serial, r, /*consume=*/took != AttemptOutcome::kBusy);
     return r;
   }
 
-  // 4. The order and its delayed cancel. The key is bound to the order first,
-  // so that the order's cancel always finds it; the order exists before its
-  // cancel message can be consumed.
-  {
-    absl::MutexLock lock(&dshard.mu);
-    dshard.keys[key] = DedupEntry{.expires = absl::InfiniteFuture(), .order_id = a.order.id};
-  }
+  // 4. The order, the key bound to it, and its delayed cancel: the order exists and holds the
+  // key before its cancel message can be consumed (the cancel finds both).
   r.outcome = AttemptOutcome::kCreated;
   r.order = a.order;
-  orders_.insert(std::move(a.order));
+  uint64_t order_key = MemoryOrderRepository::kNoKey;
+  orders_.insert(std::move(a.order), &order_key);  // `user` viewed a.order: use r.order's
+  {
+    const std::string_view holder = r.order.user_id;
+    absl::MutexLock lock(&dshard.mu);
+    if (order_key != MemoryOrderRepository::kNoKey) {
+      dshard.holds[holder] = order_key;
+    } else {
+      dshard.holds[holder] = kOtherId;
+      dshard.other_ids.insert_or_assign(CompactString(holder), r.order.id);
+    }
+  }
   cancels_.publish(r.order.id, r.order.pay_before);
-  finishToken(a.token, r, /*consume=*/true);
+  finishToken(has_token, serial, r, /*consume=*/true);
   return r;
 }
 
@@ -264,25 +257,77 @@ AttemptOutcome MemorySaleStore::takeUnit(SaleSlot& sale) {
   return AttemptOutcome::kSoldOut;
 }
 
-void MemorySaleStore::finishToken(const std::string& token, const AttemptResult& result,
+namespace {
+// TokenLog answer codes.
+constexpr uint64_t kAnswerCreated = 1;
+constexpr uint64_t kAnswerDuplicate = 2;
+constexpr uint64_t kAnswerSoldOut = 3;
+}  // namespace
+
+void MemorySaleStore::finishToken(bool has_token, uint64_t serial, const AttemptResult& result,
                                   bool consume) {
-  if (token.empty()) return;
-  TokenShard& shard = tokenShard(token);
-  absl::MutexLock lock(&shard.mu);
-  auto it = shard.tokens.find(token);
-  if (it == shard.tokens.end()) return;
-  if (consume) {
-    it->second.state = TokenState::kUsed;
-    it->second.result = result;
-  } else {
-    it->second.state = TokenState::kFresh;
+  if (!has_token) return;
+  if (!consume) {
+    tokens_.finish(serial, TokenLog::kFresh);
+    return;
   }
+  uint64_t code;
+  switch (result.outcome) {
+    case AttemptOutcome::kCreated: code = kAnswerCreated; break;
+    case AttemptOutcome::kDuplicate: code = kAnswerDuplicate; break;
+    default: code = kAnswerSoldOut; break;  // the only other answer a token keeps
+  }
+  uint64_t payload = 0;  // no order (sold out; a duplicate of an attempt in flight)
+  std::string_view other;
+  if (!result.order.id.empty()) {
+    payload = orders_.keyOf(result.order.id);
+    if (payload == MemoryOrderRepository::kNoKey) {
+      payload = TokenLog::kOtherId;
+      other = result.order.id;
+    }
+  }
+  tokens_.finish(serial, (code << TokenLog::kCodeShift) | payload, other);
 }
 
-void MemorySaleStore::releaseDedupKey(const std::string& key) {
-  DedupShard& shard = dedupShard(key);
-  absl::MutexLock lock(&shard.mu);
-  shard.keys.erase(key);
+AttemptResult MemorySaleStore::replayOf(const TokenLog::Use& use, const OrderAttempt& a) const {
+  AttemptResult r;
+  r.replayed = true;
+  const uint64_t code = use.answer >> TokenLog::kCodeShift;
+  const uint64_t payload = use.answer & TokenLog::kPayloadMask;
+  if (code == kAnswerSoldOut) {
+    r.outcome = AttemptOutcome::kSoldOut;
+    return r;
+  }
+  r.outcome = code == kAnswerCreated ? AttemptOutcome::kCreated : AttemptOutcome::kDuplicate;
+  r.order.sale_id = a.order.sale_id;
+  r.order.user_id = a.order.user_id;
+  if (payload == TokenLog::kOtherId) {
+    r.order.id = use.other_id;
+  } else if (payload != 0) {
+    r.order.id = orders_.idOf(payload);
+  }
+  if (r.outcome == AttemptOutcome::kCreated) {
+    // The order as it was created: pending, changed when made. Once forgotten (only when a
+    // token outlives [orders] keep_finished), what the token knows: id, sale and shopper.
+    std::optional<Order> now = payload != TokenLog::kOtherId ? orders_.find(payload) : std::nullopt;
+    if (now) {
+      r.order = *std::move(now);
+      r.order.state = OrderState::kPendingPayment;
+      r.order.cancel_reason = CancelReason::kNone;
+      r.order.updated_at = r.order.created_at;
+    } else if (payload == TokenLog::kOtherId) {
+      // An id without a compact key: the repository looks it up by id.
+      absl::StatusOr<Order> found = absl::NotFoundError("");
+      orders_.get(r.order.id, [&](absl::StatusOr<Order> o) { found = std::move(o); });
+      if (found.ok()) {
+        r.order = *std::move(found);
+        r.order.state = OrderState::kPendingPayment;
+        r.order.cancel_reason = CancelReason::kNone;
+        r.order.updated_at = r.order.created_at;
+      }
+    }
+  }
+  return r;
 }
 
 void MemorySaleStore::releaseUnit(std::string_view sale_id, std::string_view user_id,
@@ -292,15 +337,23 @@ void MemorySaleStore::releaseUnit(std::string_view sale_id, std::string_view use
     std::move(done)(absl::NotFoundError(absl::StrCat("unknown sale ", av(sale_id))));
     return;
   }
-  std::string key = dedupKey(sale_id, user_id);
   bool released = false;
   {
-    DedupShard& shard = dedupShard(key);
+    DedupShard& shard = dedupShard(*sale, user_id);
     absl::MutexLock lock(&shard.mu);
-    auto it = shard.keys.find(key);
-    if (it != shard.keys.end() && it->second.order_id == order_id) {
-      shard.keys.erase(it);
-      released = true;
+    auto it = shard.holds.find(user_id);
+    if (it != shard.holds.end() && it->second != kInFlight) {
+      if (it->second == kOtherId) {
+        auto other = shard.other_ids.find(user_id);
+        if (other != shard.other_ids.end() && other->second == order_id) {
+          shard.other_ids.erase(other);
+          shard.holds.erase(it);
+          released = true;
+        }
+      } else if (orders_.keyOf(order_id) == it->second) {
+        shard.holds.erase(it);
+        released = true;
+      }
     }
   }
   if (released) sale->stock.fetch_add(1, std::memory_order_acq_rel);
@@ -365,13 +418,6 @@ void MemorySaleStore::adjustStock(std::string_view sale_id, StockChange change,
   std::move(done)(level);
 }
 
-size_t MemorySaleStore::tokenCount() const {
-  size_t n = 0;
-  for (const TokenShard& shard : tokens_) {
-    absl::MutexLock lock(&shard.mu);
-    n += shard.tokens.size();
-  }
-  return n;
-}
+size_t MemorySaleStore::tokenCount() const { return tokens_.size(); }
 
 }  // namespace seckill

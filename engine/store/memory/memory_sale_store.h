@@ -17,11 +17,15 @@
 #include "engine/core/delay_queue.h"
 #include "engine/core/strings.h"
 #include "engine/core/sale_store.h"
+#include "engine/store/memory/compact_string.h"
 #include "engine/store/memory/memory_order_repository.h"
+#include "engine/store/memory/token_log.h"
 
 namespace seckill {
 
-// The embedded SaleStore: stock, dedup keys and tokens in process memory.
+// The embedded SaleStore: stock, dedup keys and tokens in process memory, compactly (a pending
+// order costs about 240 bytes with its dedup key, used token and delayed cancel:
+// docs/architecture.md "Memory per order").
 // The atomic order step records orders in `orders` and publishes their delayed
 // cancel to `cancels`. Calls complete inline, except for kFifo sales, whose
 // attempts complete on that sale's consumer thread.
@@ -63,58 +67,51 @@ class MemorySaleStore final : public SaleStore {
 
  private:
   struct FifoLane;
+  static constexpr size_t kShards = 64;
+
+  // A sale's (user, sale) dedup keys: user id -> what holds the key. An attempt holds it
+  // (kInFlight) from before it touches stock until it ends; a created order holds it until that
+  // order is cancelled, as the order's compact key in the order repository (8 bytes, not the
+  // id's text), or kOtherId with the id in `other_ids` (an id without a compact key).
+  static constexpr uint64_t kInFlight = ~uint64_t{0};
+  static constexpr uint64_t kOtherId = ~uint64_t{1};
+  struct DedupShard {
+    absl::Mutex mu;
+    absl::flat_hash_map<CompactString, uint64_t, CompactStringHash, CompactStringEq> holds
+        ABSL_GUARDED_BY(mu);
+    absl::flat_hash_map<CompactString, std::string, CompactStringHash, CompactStringEq> other_ids
+        ABSL_GUARDED_BY(mu);
+  };
+
   struct SaleSlot {
     SaleSpec spec;
     std::atomic<int64_t> stock{0};  // units left (may dip below 0 for an instant: takeUnit)
     std::atomic<int64_t> total{0};  // written under admin_mu_ only
     std::unique_ptr<FifoLane> fifo;  // kFifo only
+    std::array<DedupShard, kShards> dedup;
     ~SaleSlot();
   };
-
-  // The (user, sale) dedup key. Held by an attempt until `expires`, or by a
-  // created order (order_id set) until that order is cancelled.
-  struct DedupEntry {
-    absl::Time expires;
-    std::string order_id;
-  };
-  enum class TokenState : uint8_t { kFresh, kInFlight, kUsed };
-  struct TokenEntry {
-    std::string sale_id;
-    std::string user_id;
-    absl::Time expires;
-    TokenState state = TokenState::kFresh;
-    AttemptResult result;  // the first use's answer, once kUsed
-  };
-
-  static constexpr size_t kShards = 64;
-  struct DedupShard {
-    absl::Mutex mu;
-    absl::flat_hash_map<std::string, DedupEntry> keys ABSL_GUARDED_BY(mu);
-  };
-  struct TokenShard {
-    mutable absl::Mutex mu;
-    absl::flat_hash_map<std::string, TokenEntry> tokens ABSL_GUARDED_BY(mu);
-    absl::Time next_sweep ABSL_GUARDED_BY(mu) = absl::InfinitePast();
-  };
-
   SaleSlot* find(std::string_view sale_id) const;
   // The whole atomic step, on the caller's thread (or the FIFO consumer's).
   AttemptResult runAttempt(SaleSlot& sale, OrderAttempt& attempt, absl::Time now);
   // Takes one unit with the sale's strategy. kCreated, kSoldOut or kBusy.
   AttemptOutcome takeUnit(SaleSlot& sale);
-  void finishToken(const std::string& token, const AttemptResult& result, bool consume);
-  void releaseDedupKey(const std::string& key);
-
-  DedupShard& dedupShard(std::string_view key);
-  TokenShard& tokenShard(std::string_view token);
+  // Ends a token's use begun in runAttempt (serial 0 with no token: nothing): the answer is
+  // kept for replays when `consume`, else the token is usable again.
+  void finishToken(bool has_token, uint64_t serial, const AttemptResult& result, bool consume);
+  // A used token's answer (TokenLog's word) back to the AttemptResult it stands for.
+  AttemptResult replayOf(const TokenLog::Use& use, const OrderAttempt& a) const;
+  static DedupShard& dedupShard(SaleSlot& sale, std::string_view user_id);
+  // The id of the order a hold names ("" for an attempt in flight).
+  std::string heldBy(DedupShard& shard, std::string_view user_id, uint64_t hold) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(shard.mu);
 
   MemoryOrderRepository& orders_;
   DelayQueue& cancels_;
   Options options_;
   absl::Mutex admin_mu_;  // one addSale / adjustStock at a time
   AppendOnlyMap<SaleSlot> sales_;
-  std::array<DedupShard, kShards> dedup_;
-  std::array<TokenShard, kShards> tokens_;
+  TokenLog tokens_;
 };
 
 }  // namespace seckill

@@ -12,7 +12,6 @@ namespace {
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-constexpr size_t kMinReadSize = 4096;
 constexpr size_t kMaxReadSize = 65536;
 
 }  // namespace
@@ -124,6 +123,15 @@ RequestReader::Event RequestReader::parse(Request& req) {
   return Event::kNeedMore;
 }
 
+void RequestReader::reset() {
+  buffer_.clear();
+  parser_.reset();
+  head_used_ = 0;
+  keep_alive_ = true;
+  continue_sent_ = false;
+  error_status_ = 0;
+}
+
 bool RequestReader::requestStarted() const {
   return buffer_.size() > 0 || (parser_ && parser_->got_some());
 }
@@ -134,7 +142,7 @@ bool RequestReader::wantsContinue() const {
 
 boost::asio::mutable_buffer RequestReader::prepareRead() {
   const size_t room = buffer_.max_size() - buffer_.size();
-  const size_t size = std::min(std::max(kMinReadSize, buffer_.capacity() - buffer_.size()),
+  const size_t size = std::min(std::max(kReadSize, buffer_.capacity() - buffer_.size()),
                                std::min(room, kMaxReadSize));
   if (size == 0) return {};
   return buffer_.prepare(size);

@@ -94,8 +94,17 @@ class RequestReader {
   boost::asio::mutable_buffer prepareRead();
   void commitRead(size_t n) { buffer_.commit(n); }
   size_t buffered() const { return buffer_.size(); }
+  // Bytes allocated for the buffer (kReadSize once a read was prepared, unless a request
+  // needed more).
+  size_t capacity() const { return buffer_.capacity(); }
   // Drops every buffered byte (a closing connection draining what the client still sends).
   void discard() { buffer_.clear(); }
+  // Back to the state of a new connection (the buffer's allocation is kept): for a reader
+  // reused on another connection.
+  void reset();
+
+  // The size of a read into an empty buffer.
+  static constexpr size_t kReadSize = 4096;
 
  private:
   const CodecLimits limits_;

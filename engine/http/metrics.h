@@ -35,6 +35,16 @@ class HttpMetrics {
   void connectionOpened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void connectionClosed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   int64_t connections() const { return connections_.load(std::memory_order_relaxed); }
+  // A connection took per-request state (its read buffer, request and answer) for a request
+  // it receives, or gave it back (answered, or closed); an idle keep-alive connection holds
+  // none.
+  void requestStateTaken() { states_taken_.add(); }
+  void requestStateReturned() { states_returned_.add(); }
+  // Open connections holding per-request state (receiving, processing or answering).
+  int64_t connectionsHoldingRequestState() const {
+    const uint64_t returned = states_returned_.value();  // first: never below the true count
+    return static_cast<int64_t>(states_taken_.value() - returned);
+  }
   // Requests answered so far on `route` with `status`.
   uint64_t requests(Route route, int status) const;
 
@@ -52,6 +62,8 @@ class HttpMetrics {
   std::array<ShardedCounter, identity::kRefusalCount> refused_;
   LatencyHistogram latency_;
   std::atomic<int64_t> connections_{0};
+  ShardedCounter states_taken_;
+  ShardedCounter states_returned_;
 };
 
 // The engine's whole /metrics text from one EngineStats: every series the engine exports.

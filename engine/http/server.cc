@@ -6,10 +6,14 @@
 // that complete on another thread hop back with a post (Worker::postForeign).
 //
 // The hot path allocates nothing in steady state: the request parser is a
-// Beast basic_parser that writes straight into a per-connection Request, the
-// response (head and body) is appended to a per-connection string and sent
-// with one write. The bytes-to-requests and answer-to-bytes parts live in
-// http_codec.h, shared with ByteConnection (the same edge without a socket).
+// Beast basic_parser that writes straight into a Request, the response (head
+// and body) is appended to a string and sent with one write. Those, with the
+// read buffer, are a connection's RequestState, lent by its worker's pool from
+// a request's first byte until its answer is written: an idle keep-alive
+// connection holds no buffer (it waits for readability alone), and the few
+// states in use stay hot in the cache however many connections are open.
+// The bytes-to-requests and answer-to-bytes parts live in http_codec.h, shared
+// with ByteConnection (the same edge without a socket).
 //
 // Timeouts: each connection carries a deadline (idle between requests; the
 // request head timeout once its first byte arrived; none while the core works
@@ -26,7 +30,6 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -80,6 +83,51 @@ int64_t addSaturated(int64_t a, int64_t b) { return b > kNever - a ? kNever : a 
 
 class Connection;
 
+// What a connection holds only while it receives or answers a request: the bytes received
+// and the parser, the request, its answer and the answer's bytes.
+struct RequestState {
+  explicit RequestState(CodecLimits limits) : reader(limits) {}
+
+  // True iff it did not grow for an unusual request (a large head or body, a long answer),
+  // so it is worth keeping for the next one.
+  bool fitsPool() const {
+    return reader.capacity() <= RequestReader::kReadSize && request.body.capacity() <= 4096 &&
+           out.capacity() <= 16 * 1024;
+  }
+
+  RequestReader reader;
+  Request request;
+  Response response;
+  std::string out;
+};
+
+// A worker's spare RequestStates, most recently returned first (its memory is the likeliest
+// to be in the cache). Worker thread only.
+class RequestStatePool {
+ public:
+  explicit RequestStatePool(CodecLimits limits) : limits_(limits) {}
+
+  std::unique_ptr<RequestState> take() {
+    if (spare_.empty()) return std::make_unique<RequestState>(limits_);
+    std::unique_ptr<RequestState> s = std::move(spare_.back());
+    spare_.pop_back();
+    return s;
+  }
+  // Keeps `s` for a later take(), or frees it (the pool is full, or `s` grew too large).
+  void give(std::unique_ptr<RequestState> s) {
+    if (spare_.size() >= kMaxSpare || !s->fitsPool()) return;
+    s->reader.reset();
+    spare_.push_back(std::move(s));
+  }
+
+ private:
+  // More than a worker has in use at once with synchronous answers (one or two); beyond it,
+  // states are allocated and freed per request.
+  static constexpr size_t kMaxSpare = 256;
+  const CodecLimits limits_;
+  std::vector<std::unique_ptr<RequestState>> spare_;
+};
+
 // Knobs a connection reads, in nanoseconds and bytes.
 struct ConnectionLimits {
   int64_t header_timeout;
@@ -97,7 +145,11 @@ struct ConnectionLimits {
 class Worker : public std::enable_shared_from_this<Worker> {
  public:
   Worker(const ConnectionLimits& limits, ShopperApi& api, HttpMetrics& metrics)
-      : limits(limits), api(api), metrics(metrics) {}
+      : limits(limits),
+        api(api),
+        metrics(metrics),
+        states(CodecLimits{.max_header_bytes = limits.max_header_bytes,
+                           .max_body_bytes = limits.max_body_bytes}) {}
 
   void accept();
   void scheduleSweep();
@@ -134,6 +186,7 @@ class Worker : public std::enable_shared_from_this<Worker> {
   const ConnectionLimits limits;
   ShopperApi& api;        // valid while the server lives (not touched after closeAll)
   HttpMetrics& metrics;   // idem
+  RequestStatePool states;
   bool stopping = false;  // set by drain and closeAll
   bool closed_all = false;  // set by closeAll: nothing may be scheduled any more
 
@@ -154,13 +207,11 @@ class Worker : public std::enable_shared_from_this<Worker> {
 
 // One client connection: reads requests one at a time, hands each to the
 // API as an Exchange, writes the answer, and loops while keep-alive holds.
+// Between requests it holds no RequestState (state_ is null).
 class Connection final : public Exchange, public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<Worker> worker, Socket socket)
-      : worker_(std::move(worker)),
-        socket_(std::move(socket)),
-        reader_(CodecLimits{.max_header_bytes = worker_->limits.max_header_bytes,
-                            .max_body_bytes = worker_->limits.max_body_bytes}) {}
+      : worker_(std::move(worker)), socket_(std::move(socket)) {}
 
   void start() {
     error_code ec;
@@ -168,10 +219,9 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
     if (ec) return close();
     // Once per connection: the key of ip-scoped rate rules.
     const auto peer = socket_.remote_endpoint(ec);
-    if (!ec) request_.remote_ip = peer.address().to_string();
-    request_.user_header = worker_->api.userHeader();
+    if (!ec) remote_ip_ = peer.address().to_string();
     deadline_ = addSaturated(steadyNanos(), worker_->limits.idle_timeout);
-    parseBuffered();
+    awaitRequest();
   }
 
   // Closes the socket; pending operations complete with operation_aborted.
@@ -186,14 +236,20 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
     error_code ignored;
     socket_.close(ignored);
     if (timer_) timer_->cancel();
+    if (state_) {
+      worker_->metrics.requestStateReturned();
+      // The core may still write into a request it holds: then the state goes with the
+      // connection. Otherwise nothing refers to it any more (the socket's reads are cancelled).
+      if (!in_flight_) worker_->states.give(std::move(state_));
+    }
   }
 
   int64_t deadline() const { return deadline_; }
   // True between a request's first byte and the end of writing its answer.
   bool busy() const { return head_started_ || in_flight_; }
 
-  Request& request() override { return request_; }
-  Response& response() override { return response_; }
+  Request& request() override { return state_->request; }
+  Response& response() override { return state_->response; }
   void finish() override {
     if (worker_->ioc.get_executor().running_in_this_thread()) {
       send();
@@ -203,7 +259,7 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
   }
   // Called by the API on the worker thread (from handle()).
   void defer(absl::Duration delay, absl::AnyInvocable<void() &&> fn) override {
-    if (!timer_) timer_.emplace(worker_->ioc);
+    if (!timer_) timer_ = std::make_unique<Timer>(worker_->ioc);
     timer_->expires_after(std::chrono::nanoseconds(absl::ToInt64Nanoseconds(delay)));
     timer_->async_wait(
         [self = shared_from_this(), fn = std::move(fn)](const error_code& ec) mutable {
@@ -218,11 +274,14 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
   Connection* next = nullptr;
 
  private:
+  // Idle between requests: gives the RequestState back and waits for the next request's
+  // first bytes without a buffer.
+  void awaitRequest();
+  void onReadable(const error_code& ec);
+  void takeState();
   void parseBuffered();
-  // Asks for more bytes. Asio (Boost 1.74) tries the socket at once, so right
-  // after an answer this costs one recv that fails with EAGAIN before the wait
-  // for readability (nginx skips it: its read was short). Waiting without
-  // that try (async_wait) would cost an epoll_ctl instead, so it stays.
+  // Asks for the rest of a request whose first bytes arrived (async_read_some into the
+  // state's buffer), or, with none, goes idle (awaitRequest).
   void readMore();
   void onRead(const error_code& ec, size_t n);
   void onRequest();
@@ -239,12 +298,12 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
 
   std::shared_ptr<Worker> worker_;  // declared first: released after the socket
   Socket socket_;
-  RequestReader reader_;  // the bytes received and the request being parsed
-  std::optional<Timer> timer_;  // queue-mode waits (defer)
-  Request request_;
-  Response response_;
-  std::string out_;
-  size_t written_ = 0;  // bytes of out_ sent
+  // From a request's first byte until its answer is written (and while closing); null when
+  // idle. Kept past close() while the core still holds the request.
+  std::unique_ptr<RequestState> state_;
+  std::unique_ptr<Timer> timer_;  // queue-mode waits (defer), made on first use
+  std::string remote_ip_;         // the peer's address, copied into each request
+  size_t written_ = 0;  // bytes of state_->out sent
   int64_t deadline_ = kNever;
   int64_t started_ = 0;        // when the current request was parsed
   size_t lingered_ = 0;        // bytes drained while lingering
@@ -367,12 +426,48 @@ std::string_view Worker::dateHeader() {
 
 // --- Connection ---
 
+void Connection::awaitRequest() {
+  if (state_) {
+    worker_->states.give(std::move(state_));
+    worker_->metrics.requestStateReturned();
+  }
+  // A wait needs no buffer. It costs an epoll_ctl (Asio 1.74 re-arms the descriptor) where
+  // async_read_some would first try a recv, which fails with EAGAIN when the client waits for
+  // its answer before sending the next request: the same count of system calls.
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](const error_code& ec) { self->onReadable(ec); });
+}
+
+void Connection::onReadable(const error_code& ec) {
+  if (closed_) return;
+  if (ec) return close();
+  takeState();
+  error_code read_ec;
+  const size_t n = socket_.read_some(state_->reader.prepareRead(), read_ec);  // non-blocking
+  if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) {
+    return awaitRequest();
+  }
+  if (read_ec) return close();  // eof, reset: nobody to answer
+  state_->reader.commitRead(n);
+  parseBuffered();
+}
+
+void Connection::takeState() {
+  state_ = worker_->states.take();
+  worker_->metrics.requestStateTaken();
+  Request& req = state_->request;
+  req.clear();
+  req.remote_ip.assign(remote_ip_);
+  req.user_header = worker_->api.userHeader();
+}
+
 void Connection::parseBuffered() {
-  switch (reader_.parse(request_)) {
+  RequestReader& reader = state_->reader;
+  switch (reader.parse(state_->request)) {
     case RequestReader::Event::kRequest:
       return onRequest();
     case RequestReader::Event::kParseError:
-      return onParseError(reader_.errorStatus());
+      return onParseError(reader.errorStatus());
     case RequestReader::Event::kNeedMore:
       break;
   }
@@ -380,12 +475,14 @@ void Connection::parseBuffered() {
 }
 
 void Connection::readMore() {
-  if (!head_started_ && reader_.requestStarted()) {
+  RequestReader& reader = state_->reader;
+  if (!reader.requestStarted()) return awaitRequest();
+  if (!head_started_) {
     head_started_ = true;
     deadline_ = addSaturated(steadyNanos(), worker_->limits.header_timeout);
   }
-  if (reader_.wantsContinue()) return writeContinue();
-  const asio::mutable_buffer space = reader_.prepareRead();
+  if (reader.wantsContinue()) return writeContinue();
+  const asio::mutable_buffer space = reader.prepareRead();
   if (space.size() == 0) return onParseError(431);
   socket_.async_read_some(
       space, [self = shared_from_this()](const error_code& ec, size_t n) { self->onRead(ec, n); });
@@ -394,12 +491,12 @@ void Connection::readMore() {
 void Connection::onRead(const error_code& ec, size_t n) {
   if (closed_) return;
   if (ec) return close();  // eof, reset, aborted: nobody to answer
-  reader_.commitRead(n);
+  state_->reader.commitRead(n);
   parseBuffered();
 }
 
 void Connection::writeContinue() {
-  reader_.continueSent();
+  state_->reader.continueSent();
   asio::async_write(socket_, asio::buffer(kContinueResponse.data(), kContinueResponse.size()),
                     [self = shared_from_this()](const error_code& ec, size_t) {
                       if (self->closed_) return;
@@ -409,46 +506,47 @@ void Connection::writeContinue() {
 }
 
 void Connection::onRequest() {
-  keep_alive_ = reader_.keepAlive();
+  keep_alive_ = state_->reader.keepAlive();
   // The core has it now: client timeouts do not apply, a processing one does.
   started_ = steadyNanos();
   deadline_ = addSaturated(started_, kProcessingTimeoutNanos);
   in_flight_ = true;
-  response_.clear();
+  state_->response.clear();
   worker_->api.handle(std::shared_ptr<Exchange>(shared_from_this()));
 }
 
 void Connection::onParseError(int status) {
   keep_alive_ = false;
   started_ = steadyNanos();
-  response_.clear();
-  ShopperApi::answerParseError(response_, status);
+  state_->response.clear();
+  ShopperApi::answerParseError(state_->response, status);
   send();
 }
 
 void Connection::send() {
   if (closed_) return;
   const int64_t now = steadyNanos();
-  worker_->metrics.recordRequest(response_.route, response_.status,
+  const Response& res = state_->response;
+  worker_->metrics.recordRequest(res.route, res.status,
                                  static_cast<uint64_t>(now - started_) / 1000);
   // The client must take the answer, and then send the next request, within
   // the idle timeout.
   deadline_ = addSaturated(now, worker_->limits.idle_timeout);
-  close_after_write_ = response_.close || !keep_alive_ || worker_->stopping;
+  close_after_write_ = res.close || !keep_alive_ || worker_->stopping;
   serialize(close_after_write_);
   written_ = 0;
   writeNow();
 }
 
 void Connection::serialize(bool close) {
-  serializeResponse(response_, request_, close, worker_->dateHeader(), out_);
+  serializeResponse(state_->response, state_->request, close, worker_->dateHeader(), state_->out);
 }
 
 void Connection::writeNow() {
-  while (written_ < out_.size()) {
+  const std::string& out = state_->out;
+  while (written_ < out.size()) {
     error_code ec;
-    written_ +=
-        socket_.write_some(asio::buffer(out_.data() + written_, out_.size() - written_), ec);
+    written_ += socket_.write_some(asio::buffer(out.data() + written_, out.size() - written_), ec);
     if (!ec) continue;
     if (ec == asio::error::would_block || ec == asio::error::try_again) {
       socket_.async_wait(asio::socket_base::wait_write,
@@ -467,7 +565,7 @@ void Connection::writeNow() {
 void Connection::afterWrite() {
   in_flight_ = false;
   if (close_after_write_) return linger();
-  request_.clear();
+  state_->request.clear();
   head_started_ = false;
   // A pipelined request may be waiting in the buffer. Answering it inline
   // nests a stack frame per request, so after a few go through the queue.
@@ -486,7 +584,7 @@ void Connection::linger() {
   error_code ignored;
   socket_.shutdown(asio::socket_base::shutdown_send, ignored);
   deadline_ = addSaturated(steadyNanos(), std::min(kLingerNanos, worker_->limits.idle_timeout));
-  reader_.discard();
+  state_->reader.discard();
   onLinger({}, 0);
 }
 
@@ -494,9 +592,9 @@ void Connection::onLinger(const error_code& ec, size_t n) {
   if (closed_) return;
   lingered_ += n;
   if (ec || lingered_ > kLingerMaxBytes) return close();
-  reader_.discard();
+  state_->reader.discard();
   socket_.async_read_some(
-      reader_.prepareRead(),
+      state_->reader.prepareRead(),
       [self = shared_from_this()](const error_code& e, size_t m) { self->onLinger(e, m); });
 }
 

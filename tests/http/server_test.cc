@@ -15,6 +15,7 @@
 
 #include "boost/asio/ip/tcp.hpp"
 #include "engine/core/ratelimit/rate_limiter.h"
+#include "engine/http/metrics.h"
 #include "gtest/gtest.h"
 #include "tests/http/http_test_client.h"
 #include "tests/http/api_deps.h"
@@ -276,6 +277,55 @@ TEST_F(ServerTest, IdleConnectionIsClosed) {
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_TRUE(c.closedByPeer());
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(3));
+}
+
+// An idle keep-alive connection gives its per-request state (read buffer, request, answer)
+// back once answered, whatever the answer's path; only a request being received holds one.
+TEST_F(ServerTest, IdleConnectionsHoldNoRequestState) {
+  start();
+  const HttpMetrics& m = server_->metrics();
+  // The server gives the state back just after writing the answer the client reads.
+  auto holding = [&](int64_t want) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (m.connectionsHoldingRequestState() != want &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return m.connectionsHoldingRequestState();
+  };
+  std::vector<std::unique_ptr<TestClient>> clients;
+  for (int i = 0; i < 16; ++i) {
+    auto& c = clients.emplace_back(std::make_unique<TestClient>(port_));
+    ASSERT_TRUE(c->connected()) << c->error();
+    EXPECT_EQ(c->get("/healthz").status, 200);
+    // Answered on another thread (the fifo sale's sequencer), then pipelined requests.
+    EXPECT_EQ(c->post("/api/v1/sales/fifo/orders", "i" + std::to_string(i)).status, 201);
+    ASSERT_TRUE(c->sendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                           "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_EQ(c->readReply().status, 200);
+    EXPECT_EQ(c->readReply().status, 200);
+  }
+  EXPECT_EQ(m.connections(), 16);
+  EXPECT_EQ(holding(0), 0);
+
+  // A request head half received holds it until answered.
+  ASSERT_TRUE(clients[3]->sendRaw("GET /healthz HTTP/1.1\r\nHo"));
+  EXPECT_EQ(holding(1), 1);
+  ASSERT_TRUE(clients[3]->sendRaw("st: x\r\n\r\n"));
+  EXPECT_EQ(clients[3]->readReply().status, 200);
+  EXPECT_EQ(holding(0), 0);
+
+  // And one closed while receiving gives it back too.
+  ASSERT_TRUE(clients[5]->sendRaw("GET /heal"));
+  EXPECT_EQ(holding(1), 1);
+  clients[5].reset();
+  EXPECT_EQ(holding(0), 0);
+  for (size_t i = 0; i < clients.size(); ++i) {
+    if (clients[i]) {
+      EXPECT_EQ(clients[i]->get("/healthz").status, 200) << i;
+    }
+  }
+  EXPECT_EQ(holding(0), 0);
 }
 
 TEST_F(ServerTest, ConnectionLimit) {

@@ -54,7 +54,7 @@ done
 for heading in "## Summary" "## HTTP: the order endpoint next to nginx" \
   "## Rate-limited path: engine vs nginx limit_req" "## Stock strategies under a storm" \
   "## Scaling: hits/s by worker threads and connections" "## Load shape: a spike through the rate limiter" \
-  "## Core: \`SaleService::placeOrder\`" "## Memory per pending order" \
+  "## Core: \`SaleService::placeOrder\`" "## Memory per pending order" "## Connections: idle keep-alive" \
   "## Traffic control microbenchmarks" "## How it was run" \
   "<!-- hand-written: begin -->"; do
   grep -qF "$heading" "$report" && ok "section: $heading" || fail "no section \"$heading\""
@@ -71,6 +71,17 @@ for kind in "without token" "with token"; do
     ok "memory per order ($kind): $line"
   else
     fail "memory per order ($kind): no figures above zero in \"$line\""
+  fi
+done
+
+# Connections: the idle figures and the storm ratio, numbers above zero.
+for pat in "idle keep-alive connections, engine: ([0-9.]+) KB" "idle keep-alive connections, nginx: ([0-9.]+) KB" \
+  "connections: median ([0-9.]+) of"; do
+  if [[ "$(cat "$report")" =~ $pat ]] &&
+    awk -v a="${BASH_REMATCH[1]}" 'BEGIN { exit !(a > 0) }'; then
+    ok "connections: ${BASH_REMATCH[0]}"
+  else
+    fail "connections: no figure above zero matching \"$pat\""
   fi
 done
 

@@ -13,6 +13,8 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -20,6 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "bench/load/api_replies.h"
 #include "bench/load/blocking_client.h"
+#include "bench/load/http_wire.h"
 #include "bench/load/text_parse.h"
 #include "bench/load/traffic_shape.h"
 #include "bench/load/user_source.h"
@@ -27,6 +30,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/steady_timer.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 
@@ -46,6 +50,15 @@ constexpr auto kWarmUp = std::chrono::milliseconds(250);
 constexpr auto kCountsSettle = std::chrono::seconds(3);
 // Before reconnecting after a failed connect or a broken connection.
 constexpr auto kReconnectDelay = std::chrono::milliseconds(50);
+// What one read asks for: an answer of the engine fits (its bodies are small JSON).
+constexpr size_t kReadSize = 2048;
+
+// How often a worker looks for connections past their deadline: a tenth of
+// the timeout, so a timeout fires at most 10 % late, between 1 ms and 100 ms.
+Clock::duration sweepInterval(std::chrono::milliseconds timeout) {
+  return std::clamp<Clock::duration>(timeout / 10, std::chrono::milliseconds(1),
+                                     std::chrono::milliseconds(100));
+}
 
 Clock::duration secondsToDuration(double s) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
@@ -89,11 +102,13 @@ class Worker;
 
 // One keep-alive connection of a worker. Runs one attempt at a time: the
 // token request (with --token), the order, then the payment when chosen.
-// Lives on its worker's thread only.
+// Lives on its worker's thread only. Its request, read buffer and body are
+// reused from one exchange to the next, and its timeout is a deadline that
+// the worker's sweep enforces: no timer is armed per operation.
 class Connection {
  public:
   Connection(Worker& worker, asio::io_context& ioc)
-      : worker_(worker), stream_(ioc), backoff_(ioc) {}
+      : worker_(worker), socket_(ioc), backoff_(ioc) {}
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
@@ -102,6 +117,9 @@ class Connection {
   // Closes now; an attempt in flight ends as an error. No reconnect follows
   // once the worker stopped sending.
   void shutdown();
+  // The worker's sweep: a connect or exchange past its deadline is cut off
+  // (it fails as a timeout, without a retry).
+  void sweep(Clock::time_point now);
   bool busy() const {
     return phase_ == Phase::kToken || phase_ == Phase::kOrder || phase_ == Phase::kPay;
   }
@@ -109,7 +127,17 @@ class Connection {
  private:
   enum class Phase : uint8_t { kDown, kConnecting, kIdle, kToken, kOrder, kPay, kBackoff, kClosed };
 
-  void send(http::verb verb, std::string target, std::string_view idempotency_key);
+  // Connects; then the connection is idle, or (retrying_) resends request_.
+  void open();
+  void send(std::string_view target, std::string_view idempotency_key);
+  void write();
+  void read();
+  void parse();
+  // True once a byte of the answer to the request in flight has come.
+  bool answerStarted() const {
+    return buffer_.size() > 0 || (reply_.has_value() && reply_->got_some());
+  }
+  void exchangeFailed();
   void onAnswer();
   void endAttempt(StatusClass c);
   void afterExchange(bool keep_alive);
@@ -118,13 +146,18 @@ class Connection {
   void reconnectLater();
 
   Worker& worker_;
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
   asio::steady_timer backoff_;
-  beast::flat_buffer buffer_;
-  http::request<http::empty_body> req_;
-  http::response<http::string_body> res_;
+  Clock::time_point deadline_;  // of the connect or the request in flight
+  std::string request_;         // the request in flight, kept for a retry
+  beast::flat_buffer buffer_;   // bytes read and not parsed yet
+  std::string body_;            // the answer's body
+  std::optional<ReplyParser> reply_;
   Phase phase_ = Phase::kDown;
   bool attempt_open_ = false;
+  bool reused_ = false;     // an answer came on this connection since it was opened
+  bool retrying_ = false;   // reopening to resend request_
+  bool timed_out_ = false;  // the sweep cut it off
   Attempt attempt_;
   std::string user_;
   std::string credential_user_;  // whose credential_ is
@@ -143,6 +176,7 @@ class Worker {
         index_(index),
         arrival_timer_(ioc_),
         phase_timer_(ioc_),
+        sweep_timer_(ioc_),
         users_(plan.options->users, plan.user_prefix, index, plan.seed),
         pays_(plan.options->pay_fraction),
         next_arrival_(index) {}
@@ -168,6 +202,9 @@ class Worker {
  private:
   void onStart();
   void onEnd();
+  void armSweep();
+  // Every connection is closed: stops the timers, so run() returns.
+  void finish();
   void armArrivalTimer();
   void onArrivals();
   void dispatch();
@@ -178,6 +215,7 @@ class Worker {
   asio::io_context ioc_{1};
   asio::steady_timer arrival_timer_;
   asio::steady_timer phase_timer_;  // start, end, drain deadline in turn
+  asio::steady_timer sweep_timer_;  // the connections' deadlines
   std::vector<std::unique_ptr<Connection>> connections_;
   std::deque<Attempt> queue_;  // due, waiting for a connection
   std::vector<Connection*> idle_;
@@ -186,6 +224,7 @@ class Worker {
   int64_t next_arrival_;
   bool started_ = false;
   bool sending_ = true;
+  bool finished_ = false;
   RunStats stats_;
   std::vector<CreatedOrder> created_;
   LiveCounters live_;
@@ -195,20 +234,34 @@ class Worker {
 
 void Connection::connect() {
   phase_ = Phase::kConnecting;
-  stream_.expires_after(worker_.plan().timeout);
-  stream_.async_connect(worker_.plan().endpoints,
-                        [this](beast::error_code ec, const tcp::endpoint&) {
-                          if (phase_ != Phase::kConnecting) return;
-                          if (ec) {
-                            ++worker_.stats().side().connect_failures;
-                            closeStream();
-                            return reconnectLater();
+  deadline_ = Clock::now() + worker_.plan().timeout;
+  open();
+}
+
+void Connection::open() {
+  reused_ = false;
+  timed_out_ = false;
+  asio::async_connect(socket_, worker_.plan().endpoints,
+                      [this](beast::error_code ec, const tcp::endpoint&) {
+                        if (phase_ == Phase::kClosed) return;  // shut down meanwhile
+                        if (ec) {
+                          ++worker_.stats().side().connect_failures;
+                          if (retrying_) {
+                            retrying_ = false;
+                            return fail();
                           }
-                          ++worker_.stats().side().connects;
-                          stream_.socket().set_option(tcp::no_delay(true), ec);
-                          phase_ = Phase::kIdle;
-                          worker_.becameIdle(*this);
-                        });
+                          closeStream();
+                          return reconnectLater();
+                        }
+                        ++worker_.stats().side().connects;
+                        socket_.set_option(tcp::no_delay(true), ec);
+                        if (retrying_) {
+                          retrying_ = false;
+                          return write();
+                        }
+                        phase_ = Phase::kIdle;
+                        worker_.becameIdle(*this);
+                      });
 }
 
 void Connection::start(const Attempt& attempt) {
@@ -219,61 +272,97 @@ void Connection::start(const Attempt& attempt) {
   user_ = worker_.nextUser();
   if (worker_.plan().options->token) {
     phase_ = Phase::kToken;
-    send(http::verb::post, worker_.plan().token_target, {});
+    send(worker_.plan().token_target, {});
   } else {
     phase_ = Phase::kOrder;
-    send(http::verb::post, worker_.plan().order_target, {});
+    send(worker_.plan().order_target, {});
   }
 }
 
-void Connection::send(http::verb verb, std::string target, std::string_view idempotency_key) {
-  req_ = {};
-  req_.method(verb);
-  req_.target(target);
-  req_.version(11);
-  req_.set(http::field::host, worker_.plan().host_header);
-  req_.set(http::field::user_agent, "seckill-load");
+void Connection::send(std::string_view target, std::string_view idempotency_key) {
   // The shopper's credential, minted once per user (a shopper reuses the token of its login).
   if (credential_user_ != user_) {
     credential_ = worker_.plan().credentials.forUser(user_);
     credential_user_ = user_;
   }
-  req_.set(beast::string_view(credential_.name.data(), credential_.name.size()),
-           credential_.value);
-  if (!idempotency_key.empty())
-    req_.set("Idempotency-Key", beast::string_view(idempotency_key.data(), idempotency_key.size()));
-  req_.set(http::field::content_length, "0");
-  stream_.expires_after(worker_.plan().timeout);
-  http::async_write(stream_, req_, [this](beast::error_code ec, size_t) {
-    if (ec) return fail();
-    res_ = {};
-    http::async_read(stream_, buffer_, res_, [this](beast::error_code ec2, size_t) {
-      if (ec2) return fail();
-      onAnswer();
-    });
+  writePostRequest(request_, target,
+                   {.host = worker_.plan().host_header,
+                    .credential_name = credential_.name,
+                    .credential_value = credential_.value,
+                    .idempotency_key = idempotency_key});
+  deadline_ = Clock::now() + worker_.plan().timeout;
+  write();
+}
+
+void Connection::write() {
+  reply_.emplace(body_);
+  reply_->eager(true);
+  asio::async_write(socket_, asio::buffer(request_), [this](beast::error_code ec, size_t) {
+    if (ec) return exchangeFailed();
+    // Bytes already buffered (a server that answered early) are parsed first.
+    if (buffer_.size() > 0) return parse();
+    read();
   });
 }
 
+void Connection::read() {
+  socket_.async_read_some(buffer_.prepare(kReadSize), [this](beast::error_code ec, size_t n) {
+    buffer_.commit(n);
+    if (ec == asio::error::eof && reply_->got_some()) {
+      ec = {};
+      reply_->put_eof(ec);  // an answer whose body ends with the connection
+      if (!ec) return onAnswer();
+    }
+    if (ec) return exchangeFailed();
+    parse();
+  });
+}
+
+void Connection::parse() {
+  for (;;) {
+    beast::error_code ec;
+    buffer_.consume(reply_->put(buffer_.data(), ec));
+    if (ec == http::error::need_more) break;
+    if (ec) return fail();  // not HTTP: no answer
+    if (reply_->is_done()) return onAnswer();
+    if (buffer_.size() == 0) break;
+  }
+  read();
+}
+
+// A request that failed on a connection which had carried an answer before,
+// with not a byte of its own answer come, most likely met a connection the
+// engine had closed as idle: it is sent once more on a fresh connection, as
+// browsers and curl do. A timeout or a fresh connection is not retried.
+void Connection::exchangeFailed() {
+  if (phase_ == Phase::kClosed || !reused_ || timed_out_ || answerStarted()) return fail();
+  ++worker_.stats().side().retried;
+  retrying_ = true;
+  closeStream();
+  open();
+}
+
 void Connection::onAnswer() {
-  const int status = res_.result_int();
-  const bool keep_alive = res_.keep_alive();
+  reused_ = true;
+  const int status = reply_->status();
+  const bool keep_alive = reply_->keep_alive();
   switch (phase_) {
     case Phase::kToken: {
       absl::StatusOr<std::string> token =
-          status == 200 ? parseTokenJson(res_.body()) : absl::StatusOr<std::string>("");
+          status == 200 ? parseTokenJson(body_) : absl::StatusOr<std::string>("");
       if (status == 200 && token.ok() && keep_alive) {
         phase_ = Phase::kOrder;
-        return send(http::verb::post, worker_.plan().order_target, *token);
+        return send(worker_.plan().order_target, *token);
       }
       ++worker_.stats().side().token_failures;
       endAttempt(status == 200 ? StatusClass::kOther : classifyStatus(status));
       return afterExchange(keep_alive);
     }
     case Phase::kOrder: {
-      if (res_.find("Idempotent-Replayed") != res_.end()) ++worker_.stats().side().replayed;
+      if (reply_->replayed()) ++worker_.stats().side().replayed;
       endAttempt(classifyStatus(status));
       if (status != 201) return afterExchange(keep_alive);
-      absl::StatusOr<std::string> id = parseOrderIdJson(res_.body());
+      absl::StatusOr<std::string> id = parseOrderIdJson(body_);
       std::vector<CreatedOrder>& created = worker_.created();
       created.push_back({.user_id = user_, .order_id = id.ok() ? *id : std::string()});
       if (!id.ok() || !worker_.payNext()) return afterExchange(keep_alive);
@@ -283,7 +372,7 @@ void Connection::onAnswer() {
       }
       paying_ = created.size() - 1;
       phase_ = Phase::kPay;
-      return send(http::verb::post, absl::StrCat("/api/v1/orders/", *id, "/pay"), {});
+      return send(absl::StrCat("/api/v1/orders/", *id, "/pay"), {});
     }
     case Phase::kPay:
       if (status == 200) {
@@ -345,9 +434,16 @@ void Connection::reconnectLater() {
 
 void Connection::closeStream() {
   beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-  stream_.close();
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
   buffer_.clear();
+}
+
+void Connection::sweep(Clock::time_point now) {
+  if (deadline_ > now || !(busy() || phase_ == Phase::kConnecting)) return;
+  timed_out_ = true;
+  beast::error_code ignored;
+  socket_.close(ignored);  // the pending connect, write or read fails
 }
 
 void Connection::shutdown() {
@@ -372,7 +468,25 @@ void Worker::run() {
   phase_timer_.async_wait([this](beast::error_code ec) {
     if (!ec) onStart();
   });
+  armSweep();
   ioc_.run();
+}
+
+void Worker::armSweep() {
+  sweep_timer_.expires_after(sweepInterval(plan_.timeout));
+  sweep_timer_.async_wait([this](beast::error_code ec) {
+    // A sweep already due when finish() cancels the timer still runs, without an error.
+    if (ec || finished_) return;
+    const Clock::time_point now = Clock::now();
+    for (auto& c : connections_) c->sweep(now);
+    armSweep();
+  });
+}
+
+void Worker::finish() {
+  finished_ = true;
+  phase_timer_.cancel();
+  sweep_timer_.cancel();
 }
 
 int64_t Worker::secondOf(Clock::time_point t) const {
@@ -469,6 +583,7 @@ void Worker::onEnd() {
   phase_timer_.async_wait([this](beast::error_code ec) {
     if (ec) return;  // everything finished before the deadline
     for (auto& c : connections_) c->shutdown();
+    finish();
   });
   closedForGood();
 }
@@ -478,7 +593,7 @@ void Worker::closedForGood() {
   for (const auto& c : connections_) {
     if (c->busy()) return;
   }
-  phase_timer_.cancel();  // nothing left to drain
+  finish();  // nothing left to drain
 }
 
 // ---- The run

@@ -74,6 +74,7 @@ void SideCounters::merge(const SideCounters& o) {
   pays_ok += o.pays_ok;
   pays_failed += o.pays_failed;
   replayed += o.replayed;
+  retried += o.retried;
   connects += o.connects;
   connect_failures += o.connect_failures;
 }
@@ -163,6 +164,7 @@ std::string formatSummary(const SummaryHeader& h, const RunStats& stats) {
   line("pay failed", side.pays_failed, false, false);
   line("token failures", side.token_failures, false, false);
   line("replayed", side.replayed, false, false);
+  line("retried", side.retried, false, false);
   line("connects", side.connects, false, false);
   line("connect failures", side.connect_failures, false, false);
 

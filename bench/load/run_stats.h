@@ -41,6 +41,8 @@ struct SideCounters {
   int64_t pays_ok = 0;         // pay answered 200
   int64_t pays_failed = 0;     // pay answered otherwise, or not at all
   int64_t replayed = 0;        // order answers marked Idempotent-Replayed
+  int64_t retried = 0;         // requests sent again on a fresh connection (the reused one
+                               // failed before any byte of the answer)
   int64_t connects = 0;        // connections established
   int64_t connect_failures = 0;
   void merge(const SideCounters& other);

@@ -8,7 +8,9 @@
 //    `allow_repeats`, a repeat user gets another 201 (a dedup bug);
 //  - POST /api/v1/sales/{sale}/tokens, POST /api/v1/orders/{id}/pay,
 //    GET /api/v1/orders/{id}, GET /api/v1/sales/{sale}, GET /metrics;
-//  - with `order_delay`, every order answer waits that long (a stalled engine).
+//  - with `order_delay`, every order answer waits that long (a stalled engine);
+//  - with `close_after`, a connection is closed after that many answers, without a
+//    `Connection: close` (as an engine whose idle timeout fired between two requests).
 
 #include <chrono>
 #include <cstdint>
@@ -35,6 +37,7 @@ class FakeEngine {
     int64_t oversell = 0;
     bool allow_repeats = false;
     std::chrono::milliseconds order_delay{0};
+    int close_after = 0;  // 0: never
   };
 
   explicit FakeEngine(Config config) : config_(std::move(config)), stock_left_(config_.stock) {
@@ -109,6 +112,11 @@ class FakeEngine {
       boost::beast::http::async_write(
           stream_, res_, [self = shared_from_this()](boost::beast::error_code ec, size_t) {
             if (ec || !self->req_.keep_alive()) return;
+            const int close_after = self->engine_.config_.close_after;
+            if (close_after > 0 && ++self->answers_ >= close_after) {
+              self->stream_.close();
+              return;
+            }
             self->read();
           });
     }
@@ -119,6 +127,7 @@ class FakeEngine {
     boost::beast::flat_buffer buffer_;
     Request req_;
     Response res_;
+    int answers_ = 0;
   };
 
   void accept() {

@@ -193,6 +193,47 @@ TEST(LoadRunnerTest, AStalledEngineIsCutOffAtTheDrainDeadline) {
   EXPECT_EQ(r.report.exit_code, kExitOk) << r.out << r.err;  // nothing was oversold
 }
 
+// The engine closed an idle connection just before the tool reused it: the
+// request is sent again on a fresh connection instead of counting as an error.
+TEST(LoadRunnerTest, ARequestOnAConnectionTheEngineClosedIsRetriedOnAFreshOne) {
+  FakeEngine engine({.stock = 100, .close_after = 2});
+  const RunOutput r = runTool(
+      options({"--url", engine.url(), "--sale", "fake", "--threads", "1", "--connections", "1",
+               "--shape", "steady:20", "--duration", "1s", "--token", "--pay-fraction", "0.5"}));
+  ASSERT_EQ(r.report.exit_code, kExitOk) << r.out << r.err;
+  const SecondRow t = r.report.stats.totals();
+  EXPECT_EQ(t.sent, 20);
+  EXPECT_EQ(t.outcome(StatusClass::kError), 0);
+  EXPECT_EQ(t.outcome(StatusClass::k201), 20);
+  EXPECT_EQ(engine.created(), 20);
+  EXPECT_EQ(engine.ordersWithToken(), 20);
+  EXPECT_EQ(r.report.stats.side().token_failures, 0);
+  EXPECT_EQ(r.report.stats.side().pays_failed, 0);
+  EXPECT_EQ(r.report.stats.side().pays_ok, 10);
+  EXPECT_EQ(r.report.stats.side().pays_ok, engine.paid());
+  // 50 requests, two per connection: every connection but the first was opened for a retry.
+  const int64_t retried = r.report.stats.side().retried;
+  EXPECT_GE(retried, 20);
+  EXPECT_EQ(r.report.stats.side().connects, retried + 1);
+  EXPECT_THAT(r.out, ::testing::ContainsRegex(absl::StrCat("retried +", retried, "\n")));
+}
+
+// A request the engine does not answer within --timeout is an error, not retried.
+TEST(LoadRunnerTest, ARequestPastItsTimeoutIsAnErrorAndNotRetried) {
+  FakeEngine engine({.stock = 100, .order_delay = std::chrono::milliseconds(1000)});
+  const RunOutput r = runTool(
+      options({"--url", engine.url(), "--sale", "fake", "--threads", "1", "--connections", "1",
+               "--shape", "steady:4", "--duration", "1s", "--timeout", "200ms", "--drain", "2s"}));
+  const SecondRow t = r.report.stats.totals();
+  EXPECT_EQ(t.offered, 4);
+  EXPECT_GE(t.sent, 2);
+  EXPECT_EQ(t.outcome(StatusClass::kError), t.sent);
+  EXPECT_EQ(r.report.stats.side().retried, 0);
+  // Each cut off within the timeout plus the sweep's tenth of it, not after the 1 s answer.
+  EXPECT_LT(r.seconds, 0.25 + 1 + 0.5);
+  EXPECT_EQ(r.report.exit_code, kExitOk) << r.out << r.err;
+}
+
 TEST(LoadRunnerTest, ProgressLinesOncePerSecond) {
   FakeEngine engine({.stock = 5});
   LoadOptions o = options({"--url", engine.url(), "--sale", "fake", "--threads", "1",

@@ -64,12 +64,14 @@ TEST(RunStatsTest, MergeAddsWorkers) {
   b.addSent(4);
   b.addOutcome(4, StatusClass::k410, 500);
   b.side().pays_failed = 2;
+  b.side().retried = 3;
   a.merge(b);
   EXPECT_EQ(a.seconds().size(), 5u);
   EXPECT_EQ(a.totals().offered, 5);
   EXPECT_EQ(a.totals().outcome(StatusClass::k410), 1);
   EXPECT_EQ(a.side().pays_ok, 1);
   EXPECT_EQ(a.side().pays_failed, 2);
+  EXPECT_EQ(a.side().retried, 3);
 }
 
 TEST(CsvTest, OneRowPerSecondOfTheRun) {

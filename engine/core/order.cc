@@ -1,5 +1,9 @@
 #include "engine/core/order.h"
 
+#include <algorithm>
+
+#include "engine/core/strings.h"
+
 namespace seckill {
 namespace {
 
@@ -50,22 +54,26 @@ OrderIdGenerator::OrderIdGenerator(uint64_t node_seed)
 
 std::string OrderIdGenerator::next(std::string_view sale_id) {
   uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
-  std::string id;
-  id.reserve(node_.size() + 15 + sale_id.size());
-  id += node_;
-  id.push_back('-');
-  id += base36(seq);
-  id.push_back('-');
-  id += sale_id;
+  static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  char digits[16];  // base 36, least significant first
+  size_t n = 0;
+  do {
+    digits[n++] = kDigits[seq % 36];
+    seq /= 36;
+  } while (seq != 0);
+  // Sized once and written in place: one allocation (none for a short id).
+  std::string id(node_.size() + 1 + n + 1 + sale_id.size(), '-');
+  char* p = id.data();
+  p = std::copy(node_.begin(), node_.end(), p) + 1;
+  while (n > 0) *p++ = digits[--n];
+  std::copy(sale_id.begin(), sale_id.end(), p + 1);
   return id;
 }
 
 bool isValidOrderId(std::string_view s) {
   if (s.empty() || s.size() > 100) return false;
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-';
-    if (!ok) return false;
+    if (!isIdByte(c)) return false;
   }
   return true;
 }

@@ -38,9 +38,7 @@ std::string_view saleStateName(SaleState s) {
 bool isValidId(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
   for (char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-';
-    if (!ok) return false;
+    if (!isIdByte(c)) return false;
   }
   return true;
 }

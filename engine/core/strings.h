@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,20 @@ namespace seckill {
 // std::string_view), so absl::StrCat and heterogeneous flat_hash_map lookups
 // need this explicit bridge from the std::string_view the project uses.
 inline absl::string_view av(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// True iff `c` may appear in a sale, user or order id: [A-Za-z0-9_-]. A table: the ids of
+// every request are checked byte by byte.
+inline bool isIdByte(char c) {
+  static constexpr std::array<bool, 256> kTable = [] {
+    std::array<bool, 256> t{};
+    for (int b = 0; b < 256; ++b) {
+      t[b] = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') ||
+             b == '_' || b == '-';
+    }
+    return t;
+  }();
+  return kTable[static_cast<unsigned char>(c)];
+}
 
 // `s` with its "%XX" escapes (URL userinfo: "p%40ss" -> "p@ss") decoded;
 // nullopt when one is truncated or not hexadecimal.

@@ -1,6 +1,10 @@
 #include "engine/http/http_codec.h"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstring>
+#include <string>
 
 #include "boost/beast/http/error.hpp"
 #include "engine/core/strings.h"
@@ -150,20 +154,77 @@ boost::asio::mutable_buffer RequestReader::prepareRead() {
 
 // --- serializeResponse ---
 
+namespace {
+
+// "HTTP/1.1 <status> <reason>\r\n", made once for every 3-digit status (reasonPhrase's words).
+std::string_view statusLine(int status) {
+  static const std::array<std::string, 500> kLines = [] {
+    std::array<std::string, 500> lines;
+    for (int code = 100; code < 600; ++code) {
+      std::string& line = lines[static_cast<size_t>(code - 100)];
+      line.append("HTTP/1.1 ");
+      appendInt(line, code);
+      line.push_back(' ');
+      line.append(reasonPhrase(code));
+      line.append("\r\n");
+    }
+    return lines;
+  }();
+  if (status < 100 || status >= 600) return {};
+  return kLines[static_cast<size_t>(status - 100)];
+}
+
+}  // namespace
+
 void serializeResponse(const Response& r, const Request& req, bool close,
                        std::string_view date_line, std::string& out) {
+  std::string_view status = statusLine(r.status);
+  std::string unusual;  // a status beyond 100-599
+  if (status.empty()) {
+    unusual.append("HTTP/1.1 ");
+    appendInt(unusual, r.status);
+    unusual.push_back(' ');
+    unusual.append(reasonPhrase(r.status));
+    unusual.append("\r\n");
+    status = unusual;
+  }
+  const std::string_view content_type =
+      r.content_type == ContentType::kJson
+          ? std::string_view("Content-Type: application/json\r\nContent-Length: ")
+          : std::string_view(
+                "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: ");
+  char length[24];
+  const char* length_end =
+      std::to_chars(length, length + sizeof length, static_cast<uint64_t>(r.body.size())).ptr;
+  const bool body = req.method_name != "HEAD";
+
+  // The common answer (no optional header) is written in one piece; the others append.
+  const bool plain = r.allow.empty() && r.retry_after_s <= 0 && r.ratelimit_policy.empty() &&
+                     r.www_authenticate.empty() && !r.replayed && !close && req.version != 10;
+  if (plain) {
+    const std::string_view line_end = "\r\n\r\n";
+    const size_t length_size = static_cast<size_t>(length_end - length);
+    out.resize(status.size() + date_line.size() + content_type.size() + length_size +
+               line_end.size() + (body ? r.body.size() : 0));
+    char* p = out.data();
+    auto put = [&p](std::string_view s) {
+      std::memcpy(p, s.data(), s.size());
+      p += s.size();
+    };
+    put(status);
+    put(date_line);
+    put(content_type);
+    put(std::string_view(length, length_size));
+    put(line_end);
+    if (body) put(r.body);
+    return;
+  }
+
   out.clear();
-  out.append("HTTP/1.1 ");
-  appendInt(out, r.status);
-  out.push_back(' ');
-  out.append(reasonPhrase(r.status));
-  out.append("\r\n");
+  out.append(status);
   out.append(date_line);
-  out.append(r.content_type == ContentType::kJson
-                 ? std::string_view("Content-Type: application/json\r\n")
-                 : std::string_view("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
-  out.append("Content-Length: ");
-  appendInt(out, static_cast<int64_t>(r.body.size()));
+  out.append(content_type);
+  out.append(length, static_cast<size_t>(length_end - length));
   out.append("\r\n");
   if (!r.allow.empty()) {
     out.append("Allow: ");
@@ -194,7 +255,7 @@ void serializeResponse(const Response& r, const Request& req, bool close,
     out.append("Connection: keep-alive\r\n");
   }
   out.append("\r\n");
-  if (req.method_name != "HEAD") out.append(r.body);
+  if (body) out.append(r.body);
 }
 
 }  // namespace seckill::http

@@ -1,14 +1,50 @@
 #include "engine/http/json_format.h"
 
+#include <array>
 #include <charconv>
+#include <cstring>
 
 namespace seckill::http {
 namespace {
 
+// True for the bytes a JSON string must escape: '"', '\\' and control characters.
+constexpr std::array<bool, 256> kMustEscape = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = true;
+  t['"'] = true;
+  t['\\'] = true;
+  return t;
+}();
+
+bool mustEscape(char c) { return kMustEscape[static_cast<unsigned char>(c)]; }
+
+// The length of the prefix of `s` that needs no escape. Eight bytes at a time (ids and names
+// rarely need one): a word holds such a byte iff one is below 0x20, '"' or '\\'.
+size_t plainPrefix(std::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  auto hasZero = [](uint64_t w) { return ((w - kOnes) & ~w & kHighs) != 0; };
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    const bool below_space = ((w - kOnes * 0x20) & ~w & kHighs) != 0;
+    if (below_space || hasZero(w ^ (kOnes * '"')) || hasZero(w ^ (kOnes * '\\'))) break;
+  }
+  while (i < s.size() && !mustEscape(s[i])) ++i;
+  return i;
+}
+
 // Two decimal digits, zero-padded.
-void append2(std::string& out, int v) {
-  out.push_back(static_cast<char>('0' + v / 10));
-  out.push_back(static_cast<char>('0' + v % 10));
+char* put2(char* p, int v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
+}
+
+char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
 }
 
 // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's civil_from_days).
@@ -24,15 +60,69 @@ void civilFromDays(int64_t z, int64_t& y, int& m, int& d) {
   y = yoe + era * 400 + (m <= 2 ? 1 : 0);
 }
 
+// The longest RFC 3339 time written here: "YYYY-MM-DDTHH:MM:SS.mmmZ".
+constexpr size_t kMaxRfc3339 = 24;
+
+// Writes `t` as RFC 3339 to `p` (room for kMaxRfc3339) and returns the end, or nullptr when
+// its year has no 4 digits. The "YYYY-MM-DDTHH:MM:SS" of the latest second is kept per thread:
+// the times of one second's answers share it (an order's pay_before moves with the clock).
+char* putRfc3339(char* p, absl::Time t) {
+  struct SecondText {
+    int64_t second = INT64_MIN;
+    char text[19];
+  };
+  thread_local SecondText last;
+
+  const int64_t ms = absl::ToUnixMillis(t);  // floor
+  const int64_t secs = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+  const int millis = static_cast<int>(ms - secs * 1000);
+  if (secs != last.second) {
+    int64_t days = secs / 86400;
+    int64_t rem = secs % 86400;
+    if (rem < 0) {
+      rem += 86400;
+      --days;
+    }
+    int64_t year;
+    int month, day;
+    civilFromDays(days, year, month, day);
+    if (year < 0 || year > 9999) return nullptr;
+    char* q = last.text;
+    q = put2(q, static_cast<int>(year / 100));
+    q = put2(q, static_cast<int>(year % 100));
+    *q++ = '-';
+    q = put2(q, month);
+    *q++ = '-';
+    q = put2(q, day);
+    *q++ = 'T';
+    q = put2(q, static_cast<int>(rem / 3600));
+    *q++ = ':';
+    q = put2(q, static_cast<int>(rem / 60 % 60));
+    *q++ = ':';
+    put2(q, static_cast<int>(rem % 60));
+    last.second = secs;
+  }
+  std::memcpy(p, last.text, sizeof last.text);
+  p += sizeof last.text;
+  if (millis != 0) {
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + millis / 100);
+    p = put2(p, millis % 100);
+  }
+  *p++ = 'Z';
+  return p;
+}
+
 }  // namespace
 
 void appendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  size_t run = plainPrefix(s);  // start of the pending run of bytes that need no escape
   out.push_back('"');
-  size_t run = 0;  // start of the pending run of bytes that need no escape
-  for (size_t i = 0; i < s.size(); ++i) {
+  out.append(s.data(), run);
+  for (size_t i = run; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (!kMustEscape[c]) continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
@@ -74,40 +164,13 @@ void appendInt(std::string& out, int64_t v) {
 }
 
 void appendRfc3339(std::string& out, absl::Time t) {
-  const int64_t secs = absl::ToUnixSeconds(t);  // floor
-  const int64_t millis = absl::ToInt64Milliseconds(t - absl::FromUnixSeconds(secs));
-  int64_t days = secs / 86400;
-  int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  int64_t year;
-  int month, day;
-  civilFromDays(days, year, month, day);
-  if (year < 0 || year > 9999) {
+  char buf[kMaxRfc3339];
+  if (const char* end = putRfc3339(buf, t)) {
+    out.append(buf, static_cast<size_t>(end - buf));
+  } else {
     // Not representable as RFC 3339 (4-digit years); absl's full format is the best effort.
     out.append(absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone()));
-    return;
   }
-  append2(out, static_cast<int>(year / 100));
-  append2(out, static_cast<int>(year % 100));
-  out.push_back('-');
-  append2(out, month);
-  out.push_back('-');
-  append2(out, day);
-  out.push_back('T');
-  append2(out, static_cast<int>(rem / 3600));
-  out.push_back(':');
-  append2(out, static_cast<int>(rem / 60 % 60));
-  out.push_back(':');
-  append2(out, static_cast<int>(rem % 60));
-  if (millis != 0) {
-    out.push_back('.');
-    out.push_back(static_cast<char>('0' + millis / 100));
-    append2(out, static_cast<int>(millis % 100));
-  }
-  out.push_back('Z');
 }
 
 std::string formatRfc3339(absl::Time t) {
@@ -163,6 +226,37 @@ void appendTokenJson(std::string& out, std::string_view token, absl::Duration tt
 }
 
 void appendCreatedOrderJson(std::string& out, const Order& order) {
+  static constexpr std::string_view kOpen = "{\"order_id\":\"";
+  static constexpr std::string_view kSale = "\",\"sale_id\":\"";
+  static constexpr std::string_view kUser = "\",\"user_id\":\"";
+  static constexpr std::string_view kState = "\",\"state\":\"pending_payment\",\"pay_before\":";
+  // The common case, written in one piece: ids that need no escape, a time of 4-digit year.
+  const bool plain = plainPrefix(order.id) == order.id.size() &&
+                     plainPrefix(order.sale_id) == order.sale_id.size() &&
+                     plainPrefix(order.user_id) == order.user_id.size();
+  const absl::Time t = order.pay_before;
+  if (plain && t != absl::InfiniteFuture() && t != absl::InfinitePast()) {
+    const size_t at = out.size();
+    out.resize(at + kOpen.size() + kSale.size() + kUser.size() + kState.size() + order.id.size() +
+               order.sale_id.size() + order.user_id.size() + kMaxRfc3339 + 3);
+    char* p = out.data() + at;
+    p = put(p, kOpen);
+    p = put(p, order.id);
+    p = put(p, kSale);
+    p = put(p, order.sale_id);
+    p = put(p, kUser);
+    p = put(p, order.user_id);
+    p = put(p, kState);
+    *p++ = '"';
+    if (char* end = putRfc3339(p, t)) {
+      p = end;
+      *p++ = '"';
+      *p++ = '}';
+      out.resize(static_cast<size_t>(p - out.data()));
+      return;
+    }
+    out.resize(at);  // a year beyond 9999: the general path below
+  }
   out.append("{\"order_id\":");
   appendJsonString(out, order.id);
   out.append(",\"sale_id\":");

@@ -22,6 +22,31 @@ TEST(JsonFormatTest, EscapesQuotesBackslashesAndControls) {
   EXPECT_EQ(jsonString(std::string_view("nul\0x", 5)), "\"nul\\u0000x\"");
 }
 
+TEST(JsonFormatTest, EscapesAtEveryPositionOfLongStrings) {
+  // The scan for bytes to escape goes eight at a time: each position of a word, and the tail.
+  for (size_t len = 1; len <= 20; ++len) {
+    for (size_t at = 0; at < len; ++at) {
+      for (char c : {'"', '\\', '\n', '\x1f', '\0'}) {
+        std::string s(len, 'a');
+        s[at] = c;
+        std::string expected = jsonString(std::string(at, 'a'));
+        expected.pop_back();  // the closing quote
+        const std::string one = jsonString(std::string_view(&c, 1));
+        expected += one.substr(1, one.size() - 2);
+        expected += std::string(len - at - 1, 'a');
+        expected.push_back('"');
+        EXPECT_EQ(jsonString(s), expected) << "len " << len << " at " << at;
+      }
+    }
+  }
+  // Bytes at and above 0x20 other than '"' and '\\' pass as they are, 0x7f and UTF-8 too.
+  std::string high;
+  for (int c = 0x20; c < 0x100; ++c) {
+    if (c != '"' && c != '\\') high.push_back(static_cast<char>(c));
+  }
+  EXPECT_EQ(jsonString(high), "\"" + high + "\"");
+}
+
 TEST(JsonFormatTest, KeepsUtf8AndRoundTripsThroughAParser) {
   const std::string name = "Phone \"drop\" \xE2\x9C\x93 \xF0\x9F\x93\xB1 caf\xC3\xA9 \\ /\x7f";
   EXPECT_EQ(jsonString("\xE2\x9C\x93"), "\"\xE2\x9C\x93\"");
@@ -38,6 +63,10 @@ TEST(JsonFormatTest, Rfc3339) {
   EXPECT_EQ(formatRfc3339(absl::FromUnixSeconds(1'800'000'000) + absl::Microseconds(7999)),
             "2027-01-15T08:00:00.007Z");
   EXPECT_EQ(formatRfc3339(absl::FromUnixSeconds(-1)), "1969-12-31T23:59:59Z");
+  EXPECT_EQ(formatRfc3339(absl::FromUnixSeconds(-1) + absl::Milliseconds(250)),
+            "1969-12-31T23:59:59.250Z");
+  EXPECT_EQ(formatRfc3339(absl::FromUnixSeconds(0) - absl::Microseconds(1)),
+            "1969-12-31T23:59:59.999Z");
   EXPECT_EQ(formatRfc3339(absl::FromUnixSeconds(253402300799)), "9999-12-31T23:59:59Z");
 }
 
@@ -97,6 +126,22 @@ Order sampleOrder() {
   o.created_at = absl::FromUnixSeconds(1'800'000'000);
   o.pay_before = o.created_at + absl::Minutes(15);
   return o;
+}
+
+TEST(JsonFormatTest, CreatedOrderBodyEscapesLikeEveryBody) {
+  Order o = sampleOrder();
+  o.user_id = "u\"1";
+  o.pay_before = o.created_at + absl::Milliseconds(1);
+  std::string out = "prefix ";
+  appendCreatedOrderJson(out, o);
+  EXPECT_EQ(out, R"(prefix {"order_id":"n1-1","sale_id":"s","user_id":"u\"1",)"
+                 R"("state":"pending_payment","pay_before":"2027-01-15T08:00:00.001Z"})");
+  out.clear();
+  o.user_id = "u";
+  o.pay_before = absl::InfiniteFuture();
+  appendCreatedOrderJson(out, o);
+  EXPECT_EQ(out, R"({"order_id":"n1-1","sale_id":"s","user_id":"u","state":"pending_payment",)"
+                 R"("pay_before":null})");
 }
 
 TEST(JsonFormatTest, OrderBodies) {

@@ -128,6 +128,7 @@ RateLimiter::RateLimiter(const RuleRegistry& rules, RemoteLimiterBackend* remote
       overrides_(std::make_shared<const OverrideTable>()) {}
 
 const Override* RateLimiter::OverrideTable::find(std::string_view path) const {
+  if (entries.empty()) return nullptr;
   path = stripQuery(path);
   for (const Override& o : entries) {
     if (coversPath(o.prefix, path)) return &o;

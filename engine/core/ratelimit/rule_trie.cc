@@ -43,6 +43,8 @@ absl::Status RuleTrie::add(std::string_view pattern, const std::optional<std::st
 
 void RuleTrie::match(std::string_view method, std::string_view path, Matches* out) const {
   out->clear();
+  // No rule at all (the common configuration): nothing to walk.
+  if (nodes_ == 1 && root_->exact.empty() && root_->rest.empty()) return;
   path = stripQuery(path);
 
   struct Hit {

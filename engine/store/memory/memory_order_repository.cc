@@ -334,17 +334,19 @@ void MemoryOrderRepository::list(const OrderQuery& query,
   };
   for (Shard& shard : shards_) {
     absl::MutexLock lock(&shard.mu);
-    for (const auto& [key, index] : shard.orders) {
+    for (const auto& [stored_key, index] : shard.orders) {
+      const uint64_t key = stored_key;  // a lambda below captures it (clang 14: no bindings)
       const Record& record = shard.records[index];
       if (pairOf(key)->sale != query.sale_id) continue;
       if (!query.user_id.empty() && record.user_id.view() != query.user_id) continue;
       const std::string id = idOf(key);
       consider(id, [&] { return orderOf(key, record); });
     }
-    for (const auto& [id, order] : shard.other_orders) {
+    for (const auto& entry : shard.other_orders) {
+      const Order& order = entry.second;
       if (order.sale_id != query.sale_id) continue;
       if (!query.user_id.empty() && order.user_id != query.user_id) continue;
-      consider(id, [&] { return order; });
+      consider(entry.first, [&] { return order; });
     }
   }
   OrderPage page;

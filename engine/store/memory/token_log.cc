@@ -1,5 +1,11 @@
 #include "engine/store/memory/token_log.h"
 
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include <atomic>
 #include <string>
 
 #include "absl/random/random.h"
@@ -31,6 +37,40 @@ bool parseHex64(std::string_view s, uint64_t& out) {
   return true;
 }
 
+std::atomic<uint64_t> next_log_id{1};
+
+// This thread's HMAC-SHA256 context, keyed for the log `id` (one slot per thread: the engine
+// has one log; a thread alternating between logs re-keys). nullptr if OpenSSL failed.
+EVP_MAC_CTX* threadMac(uint64_t id, const std::string& key) {
+  struct Slot {
+    uint64_t id = 0;
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* ctx = nullptr;
+    ~Slot() {
+      EVP_MAC_CTX_free(ctx);
+      EVP_MAC_free(mac);
+    }
+  };
+  thread_local Slot slot;
+  if (slot.id == id && slot.ctx != nullptr) return slot.ctx;
+  EVP_MAC_CTX_free(slot.ctx);
+  slot.ctx = slot.mac != nullptr ? EVP_MAC_CTX_new(slot.mac) : nullptr;
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  if (slot.ctx == nullptr ||
+      EVP_MAC_init(slot.ctx, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params) != 1) {
+    ERR_clear_error();
+    EVP_MAC_CTX_free(slot.ctx);
+    slot.ctx = nullptr;
+    slot.id = 0;
+    return nullptr;
+  }
+  slot.id = id;
+  return slot.ctx;
+}
+
 std::string randomKey() {
   absl::BitGen gen;  // seeded from the OS's entropy
   std::string key(32, '\0');
@@ -40,10 +80,8 @@ std::string randomKey() {
 
 }  // namespace
 
-TokenLog::TokenLog() {
-  absl::StatusOr<identity::HmacKey> key = identity::HmacKey::make(randomKey());
-  if (key.ok()) key_ = *std::move(key);  // else every tag() fails: no token is ever valid
-}
+TokenLog::TokenLog()
+    : key_(randomKey()), id_(next_log_id.fetch_add(1, std::memory_order_relaxed)) {}
 
 bool TokenLog::tag(uint64_t serial, std::string_view sale, std::string_view user,
                    uint64_t& out) const {
@@ -53,10 +91,18 @@ bool TokenLog::tag(uint64_t serial, std::string_view sale, std::string_view user
   data.append(sale);
   data.push_back('\x1f');
   data.append(user);
-  const std::string mac = key_.sign(data);
-  if (mac.size() < 8) return false;
+  EVP_MAC_CTX* ctx = threadMac(id_, key_);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  size_t n = 0;
+  // Re-initialised with the key it holds (a NULL key keeps it): no copy per tag.
+  if (ctx == nullptr || EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1 ||
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1 ||
+      EVP_MAC_final(ctx, mac, &n, sizeof mac) != 1 || n < 8) {
+    ERR_clear_error();
+    return false;  // no token is valid then: refused, never accepted
+  }
   uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(mac[static_cast<size_t>(i)]);
+  for (int i = 0; i < 8; ++i) v = (v << 8) | mac[i];
   out = v;
   return true;
 }

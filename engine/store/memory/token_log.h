@@ -11,7 +11,6 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "engine/identity/openssl_util.h"
 
 namespace seckill {
 
@@ -19,7 +18,7 @@ namespace seckill {
 //
 // A token is 32 lowercase hex characters: a serial (16) and a tag (16), the first 8 bytes of
 // HMAC-SHA256(key, serial || sale id || 0x1f || user id) under a key drawn at random for this
-// log. The tag binds the token to its shopper and sale, so neither is stored: per token the log
+// log (OpenSSL's libcrypto, a keyed context kept per thread). The tag binds the token to its shopper and sale, so neither is stored: per token the log
 // keeps its expiry and one word of state (fresh, in flight, or used with the first use's
 // answer), in a deque indexed by serial, which drops expired tokens from its front. Forging a
 // token for someone else means guessing a 64-bit tag. Thread-safe.
@@ -76,7 +75,8 @@ class TokenLog {
   // The tag of (serial, sale, user) into `out`; false if OpenSSL failed.
   bool tag(uint64_t serial, std::string_view sale, std::string_view user, uint64_t& out) const;
 
-  identity::HmacKey key_;
+  std::string key_;  // 32 random bytes
+  uint64_t id_;      // unique per log: what a thread's keyed MAC context belongs to
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> next_shard_{0};
 };

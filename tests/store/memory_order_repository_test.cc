@@ -223,5 +223,25 @@ TEST(MemoryOrderRepositoryCompactTest, ForgottenRecordsAreReusedAndListingSeesBo
   EXPECT_EQ(page->orders.back().id, "plain-id");
 }
 
+TEST(MemoryOrderRepositoryCompactTest, BeyondTheLastPairIdsAreKeptAsStrings) {
+  MemoryOrderRepository repo;
+  // 4,094 (node, sale) pairs get compact keys; every later pair's ids are kept as given.
+  int compact = 0;
+  for (int node = 0; node < 4200; ++node) {
+    const std::string id = absl::StrCat("n", node, "-1-drop");
+    uint64_t key = MemoryOrderRepository::kNoKey;
+    ASSERT_TRUE(repo.insert(generated(id, "drop", absl::StrCat("u", node)), &key)) << id;
+    if (key != MemoryOrderRepository::kNoKey) {
+      ++compact;
+      EXPECT_LT(key, (uint64_t{1} << 60) - 1) << id;  // never all ones in 60 bits
+      EXPECT_EQ(repo.idOf(key), id);
+    }
+  }
+  EXPECT_EQ(compact, 4094);
+  EXPECT_EQ(getOrder(repo, "n4199-1-drop")->user_id, "u4199");
+  EXPECT_EQ(getOrder(repo, "n0-1-drop")->user_id, "u0");
+  EXPECT_EQ(repo.size(), 4200u);
+}
+
 }  // namespace
 }  // namespace seckill

@@ -89,7 +89,9 @@ uint64_t MemoryOrderRepository::keyFor(std::string_view id, bool intern) {
     pair = pairs_.find(name.view);
     if (pair == nullptr) {
       const size_t index = pair_count_.load(std::memory_order_relaxed) + 1;
-      if (index >= kMaxPairs) return kNoKey;  // full: this pair's ids are kept as strings
+      // Full (the last index stays unused, so that no key is all ones in 60 bits: the token
+      // log's "another id" mark): this pair's ids are kept as strings.
+      if (index >= kMaxPairs - 1) return kNoKey;
       auto fresh = std::make_unique<Pair>(
           Pair{.index = index, .node = std::string(parts->node), .sale = std::string(parts->sale)});
       pair = pairs_.add(std::string(name.view), std::move(fresh)).first;

@@ -33,6 +33,8 @@ class MemoryOrderRepository final : public OrderRepository {
  public:
   // A stored order's compact key (see above); kNoKey for an id kept as a string.
   static constexpr uint64_t kNoKey = 0;
+  // Keys are below 2^kKeyBits - 1 (the token log keeps one in 60 bits, all ones a mark).
+  static constexpr int kKeyBits = 60;
 
   explicit MemoryOrderRepository(absl::Duration keep_finished = absl::InfiniteDuration())
       : keep_finished_(keep_finished) {}
@@ -71,7 +73,7 @@ class MemoryOrderRepository final : public OrderRepository {
  private:
   static constexpr size_t kShards = 64;
   static constexpr int kSeqBits = 48;  // the key: 12 bits of pair, 48 of sequence (< 2^60)
-  static constexpr size_t kMaxPairs = size_t{1} << (64 - kSeqBits);
+  static constexpr size_t kMaxPairs = size_t{1} << (kKeyBits - kSeqBits);
 
   // A (node, sale) pair of compact ids.
   struct Pair {

@@ -257,6 +257,9 @@ AttemptOutcome MemorySaleStore::takeUnit(SaleSlot& sale) {
   return AttemptOutcome::kSoldOut;
 }
 
+static_assert(MemoryOrderRepository::kKeyBits <= TokenLog::kCodeShift,
+              "a used token's answer holds an order key in its payload");
+
 namespace {
 // TokenLog answer codes.
 constexpr uint64_t kAnswerCreated = 1;

@@ -84,6 +84,22 @@ TEST_F(OrderWriterTest, PersistsEveryStreamEntryInMultiRowBatches) {
   EXPECT_EQ(got.outcome, Outcome::kOk);
 }
 
+// The ack is one script (ack_orders.lua: XACK, XDEL and the records' HDEL together, so that a
+// kill cannot leave an entry acked yet in the stream, where nothing would read it again). A
+// batch larger than the script's chunk of 500 ids is let go of whole.
+TEST_F(OrderWriterTest, ABatchLargerThanTheAckChunkIsAckedAndDeletedWhole) {
+  auto w = world({MysqlWorld::spec("a", 2000)}, writerOptions(1200, 1));
+  std::vector<std::string> ids = place(*w, "a", 1300, "u");
+  ASSERT_EQ(xlen("a"), 1300);
+  w->writer->start();
+  ASSERT_TRUE(eventually([&] { return rows() == 1300 && xlen("a") == 0; }))
+      << rows() << " rows, xlen " << xlen("a");
+  EXPECT_EQ(pendingCount("a"), 0);
+  EXPECT_EQ(w->writer->batches(), 2u);  // 1,200 then 100
+  EXPECT_EQ(redisInt({"HLEN", redis_keys::orderRecords("a")}), 0);  // every record let go of
+  EXPECT_EQ(redisInt({"HEXISTS", redis_keys::orderRecords("a"), ids[1299]}), 0);
+}
+
 TEST_F(OrderWriterTest, NothingIsAckedBeforeTheCommit) {
   OrderWriterOptions o = writerOptions(100, 1);
   std::atomic<bool> killed{false};

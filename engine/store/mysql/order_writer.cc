@@ -1,7 +1,6 @@
 #include "engine/store/mysql/order_writer.h"
 
 #include <algorithm>
-#include <future>
 #include <map>
 #include <memory>
 #include <utility>
@@ -368,46 +367,24 @@ absl::Status OrderWriter::writeBatch(const std::string& sale, const std::vector<
 
 absl::Status OrderWriter::ack(const std::string& sale, const std::vector<Entry>& entries,
                               const std::vector<bool>& dropped) {
-  const std::string stream = redis_keys::orderStream(sale);
-  std::vector<std::vector<std::string>> commands;
-  std::vector<std::string> xack = {"XACK", stream, options_.group};
-  std::vector<std::string> xdel = {"XDEL", stream};
-  std::vector<std::string> del = {"HDEL", redis_keys::orderRecords(sale)};
+  // One script (ack_orders.lua): XACK, XDEL and the records' HDEL together,
+  // so that no crash leaves an entry acked but still in the stream.
+  std::vector<std::string> argv = {"EVAL",
+                                   std::string(orderAckScript()),
+                                   "2",
+                                   redis_keys::orderStream(sale),
+                                   redis_keys::orderRecords(sale),
+                                   options_.group,
+                                   std::to_string(entries.size())};
+  argv.reserve(argv.size() + 2 * entries.size());
+  for (const Entry& e : entries) argv.push_back(e.stream_id);
   for (size_t i = 0; i < entries.size(); ++i) {
-    xack.push_back(entries[i].stream_id);
-    xdel.push_back(entries[i].stream_id);
     // A dropped order keeps its record: it is not in the database, and the
     // record is what get() and the cancel path can still find.
-    if (options_.delete_order_records && !dropped[i]) {
-      del.push_back(entries[i].order_id);
-    }
+    if (options_.delete_order_records && !dropped[i]) argv.push_back(entries[i].order_id);
   }
-  commands.push_back(std::move(xack));
-  commands.push_back(std::move(xdel));
-  if (del.size() > 2) commands.push_back(std::move(del));
-
-  // Pipelined on the sale's connection, in order; wait for every reply.
-  struct Join {
-    explicit Join(size_t n) : left(n) {}
-    std::atomic<size_t> left;
-    absl::Mutex mu;
-    absl::Status first ABSL_GUARDED_BY(mu);
-    std::promise<void> all;
-  };
-  auto join = std::make_shared<Join>(commands.size());
-  std::future<void> all = join->all.get_future();
-  for (std::vector<std::string>& argv : commands) {
-    redis_.command(sale, std::move(argv), [join](absl::StatusOr<RedisReply> r) {
-      if (!r.ok()) {
-        absl::MutexLock lock(&join->mu);
-        if (join->first.ok()) join->first = r.status();
-      }
-      if (join->left.fetch_sub(1, std::memory_order_acq_rel) == 1) join->all.set_value();
-    });
-  }
-  all.wait();
-  absl::MutexLock lock(&join->mu);
-  return join->first;
+  absl::StatusOr<RedisReply> r = redis_.commandSync(sale, std::move(argv));
+  return r.status();
 }
 
 void OrderWriter::maybeRefreshLag() {

@@ -47,4 +47,6 @@ std::vector<RedisScript> storeScripts() {
   };
 }
 
+std::string_view orderAckScript() { return redis_scripts::kAckOrders; }
+
 }  // namespace seckill

@@ -61,4 +61,9 @@ enum StoreScript : size_t {
 // of the client the stores share.
 std::vector<RedisScript> storeScripts();
 
+// ack_orders.lua, the order writer's XACK + XDEL + HDEL in one step. The
+// writer's own client loads no scripts: it sends this one with EVAL, once per
+// committed batch.
+std::string_view orderAckScript();
+
 }  // namespace seckill

@@ -18,7 +18,307 @@ namespace bhttp = boost::beast::http;
 
 constexpr size_t kMaxReadSize = 65536;
 
+// The bytes of a request head by class, one lookup each.
+enum ByteClass : uint8_t {
+  kTchar = 1,   // RFC 9110 5.6.2 tchar: a method, a field name (Beast's table alike)
+  kValue = 2,   // a field value: VCHAR, obs-text, SP, HTAB (Beast's: all but CTLs, DEL)
+  kTarget = 4,  // a request-target: all but CTLs, SP, DEL (Beast's is_pathchar)
+};
+constexpr std::array<uint8_t, 256> kByteClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    uint8_t k = 0;
+    if ((c >= 0x20 && c != 0x7f) || c == '\t') k |= kValue;
+    if (c > 0x20 && c != 0x7f) k |= kTarget;
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+        std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos) {
+      k |= kTchar;
+    }
+    t[static_cast<size_t>(c)] = k;
+  }
+  return t;
+}();
+
+inline uint8_t byteClass(char c) { return kByteClass[static_cast<unsigned char>(c)]; }
+
+constexpr std::array<char, 256> kLower = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[static_cast<size_t>(c)] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+  }
+  return t;
+}();
+
+// `a` equals `lower` (lower case already) without regard to ASCII case.
+inline bool ieq(std::string_view a, std::string_view lower) {
+  if (a.size() != lower.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (kLower[static_cast<unsigned char>(a[i])] != lower[i]) return false;
+  }
+  return true;
+}
+
+// A lower-case name as words of eight bytes, and which bits of them are letters' case bits.
+struct LowerLiteral {
+  uint64_t want[3] = {};
+  uint64_t fold[3] = {};
+  size_t size = 0;
+};
+
+template <size_t N>
+consteval LowerLiteral lowerLiteral(const char (&lit)[N]) {
+  static_assert(N > 1 && N - 1 <= 24);
+  LowerLiteral l;
+  l.size = N - 1;
+  for (size_t i = 0; i < N - 1; ++i) {
+    const auto c = static_cast<unsigned char>(lit[i]);
+    l.want[i / 8] |= uint64_t{c} << (8 * (i % 8));
+    if (c >= 'a' && c <= 'z') l.fold[i / 8] |= uint64_t{0x20} << (8 * (i % 8));
+  }
+  return l;
+}
+
+// `a` equals `lit` without regard to ASCII case, eight bytes at a time: a letter's byte may
+// differ from the literal's by its case bit, any other byte not.
+inline bool ieqWords(std::string_view a, const LowerLiteral& lit) {
+  if (a.size() != lit.size) return false;
+  for (size_t at = 0, w = 0; at < lit.size; at += 8, ++w) {
+    uint64_t x = 0;
+    std::memcpy(&x, a.data() + at, std::min<size_t>(8, lit.size - at));
+    if ((x | lit.fold[w]) != lit.want[w]) return false;
+  }
+  return true;
+}
+
+// The names and values the readers compare against.
+constexpr LowerLiteral kHost = lowerLiteral("host");
+constexpr LowerLiteral kExpect = lowerLiteral("expect");
+constexpr LowerLiteral kContinue = lowerLiteral("100-continue");
+constexpr LowerLiteral kUpgrade = lowerLiteral("upgrade");
+constexpr LowerLiteral kConnection = lowerLiteral("connection");
+constexpr LowerLiteral kClose = lowerLiteral("close");
+constexpr LowerLiteral kKeepAlive = lowerLiteral("keep-alive");
+constexpr LowerLiteral kContentLength = lowerLiteral("content-length");
+constexpr LowerLiteral kProxyConnection = lowerLiteral("proxy-connection");
+constexpr LowerLiteral kTransferEncoding = lowerLiteral("transfer-encoding");
+constexpr LowerLiteral kAuthorization = lowerLiteral("authorization");
+constexpr LowerLiteral kIdempotencyKey = lowerLiteral("idempotency-key");
+constexpr LowerLiteral kForwarded = lowerLiteral("forwarded");
+constexpr LowerLiteral kXForwardedFor = lowerLiteral("x-forwarded-for");
+
+// Eight bytes that may all stand in a field value (none a CTL but HTAB, none DEL), checked at
+// once; false may still be a good word (a tab): the caller checks its bytes one by one.
+inline bool plainValueWord(uint64_t x) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;  // a byte < 0x20
+  const uint64_t y = x ^ (kOnes * 0x7f);
+  const uint64_t del = (y - kOnes) & ~y & kHigh;  // a byte == 0x7f
+  return (below_space | del) == 0;
+}
+
+// The same for a request-target (no space either).
+inline bool plainTargetWord(uint64_t x) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const uint64_t to_space = (x - kOnes * 0x21) & ~x & kHigh;  // a byte <= 0x20
+  const uint64_t y = x ^ (kOnes * 0x7f);
+  const uint64_t del = (y - kOnes) & ~y & kHigh;
+  return (to_space | del) == 0;
+}
+
 }  // namespace
+
+void applyField(Request& req, std::string_view name, std::string_view value,
+                bool& expect_continue) {
+  if (ieq(name, req.user_header)) {
+    if (++req.user_id_count == 1) req.user_id.assign(value);
+    return;
+  }
+  // By length first: one comparison per field, not one per name the API reads. (The user
+  // header comes first: it may be named like any of these.)
+  switch (name.size()) {
+    case 4:
+      if (ieqWords(name, kHost)) return;
+      break;
+    case 6:
+      if (ieqWords(name, kExpect)) {
+        expect_continue = ieqWords(value, kContinue);
+        return;
+      }
+      break;
+    case 10:
+      if (ieqWords(name, kConnection)) return;
+      break;
+    case 13:
+      if (ieqWords(name, kAuthorization)) {
+        if (++req.authorization_count == 1) req.authorization.assign(value);
+        return;
+      }
+      break;
+    case 14:
+      if (ieqWords(name, kContentLength)) return;
+      break;
+    case 15:
+      if (ieqWords(name, kIdempotencyKey)) {
+        if (!req.has_idempotency_key) req.idempotency_key.assign(value);
+        req.has_idempotency_key = true;
+        return;
+      }
+      break;
+    default:
+      break;
+  }
+  // The forwarded chain, for the client address behind trusted proxies (RFC 9110 5.3:
+  // repeated lines of a list header are one list). Also kept for header-scoped rules.
+  const bool forwarded = name.size() == 9 && ieqWords(name, kForwarded);
+  if (forwarded || (name.size() == 15 && ieqWords(name, kXForwardedFor))) {
+    std::string& chain = forwarded ? req.forwarded : req.forwarded_for;
+    if (chain.size() + value.size() < 8192) {
+      if (!chain.empty()) chain.push_back(',');
+      chain.append(value);
+    }
+  }
+  // Kept for header-scoped rate rules.
+  req.addHeader(name, value);
+}
+
+size_t parseCommonRequest(std::string_view data, const CodecLimits& limits, Request& req,
+                          bool& keep_alive) {
+  // At most the head limit is looked at for the head: a longer one is Beast's (431).
+  const char* const begin = data.data();
+  const char* const head_end = begin + std::min<size_t>(data.size(), limits.max_header_bytes);
+  const char* p = begin;
+
+  // request-line = method SP request-target SP HTTP-version CRLF
+  const char* const method_begin = p;
+  while (p < head_end && (byteClass(*p) & kTchar)) ++p;
+  if (p == method_begin || p >= head_end || *p != ' ') return 0;
+  const std::string_view method(method_begin, static_cast<size_t>(p - method_begin));
+  const char* const target_begin = ++p;
+  for (uint64_t w; head_end - p >= 8 && (std::memcpy(&w, p, 8), plainTargetWord(w));) p += 8;
+  while (p < head_end && (byteClass(*p) & kTarget)) ++p;
+  if (p == target_begin || p >= head_end || *p != ' ') return 0;
+  const std::string_view target(target_begin, static_cast<size_t>(p - target_begin));
+  ++p;
+  constexpr std::string_view kVersion = "HTTP/1.";
+  if (head_end - p < 10 || std::string_view(p, kVersion.size()) != kVersion ||
+      (p[7] != '0' && p[7] != '1') || p[8] != '\r' || p[9] != '\n') {
+    return 0;
+  }
+  const int version = p[7] == '1' ? 11 : 10;
+  p += 10;
+
+  // field-line = field-name ":" OWS field-value OWS CRLF; the head ends with an empty line.
+  struct Field {  // left uninitialised: filled up to `field_count`
+    const char* name;
+    const char* value;
+    uint32_t name_size;
+    uint32_t value_size;
+  };
+  constexpr size_t kMaxFields = 64;
+  Field fields[kMaxFields];
+  size_t field_count = 0;
+  bool close = false, keep = false, has_length = false;
+  uint64_t length = 0;
+  while (true) {
+    if (head_end - p < 2) return 0;
+    if (*p == '\r') {
+      if (p[1] != '\n') return 0;
+      p += 2;
+      break;
+    }
+    // The line's CR first: it stops the scans below (it is neither tchar nor OWS).
+    const char* cr =
+        static_cast<const char*>(std::memchr(p, '\r', static_cast<size_t>(head_end - p)));
+    if (cr == nullptr) return 0;
+    const char* const name_begin = p;
+    while (byteClass(*p) & kTchar) ++p;
+    if (p == name_begin || *p != ':') return 0;
+    const std::string_view name(name_begin, static_cast<size_t>(p - name_begin));
+    ++p;
+    while (*p == ' ' || *p == '\t') ++p;
+    const char* const value_begin = p;
+    // To the CR, every byte a value byte.
+    for (uint64_t w; cr - p >= 8 && (std::memcpy(&w, p, 8), plainValueWord(w));) p += 8;
+    if (p < cr && cr - p < 8 && cr - value_begin >= 8) {  // the rest: the word ending at the CR
+      uint64_t w;
+      std::memcpy(&w, cr - 8, 8);
+      if (plainValueWord(w)) p = cr;
+    }
+    uint8_t all = kValue;
+    for (; p < cr; ++p) all &= byteClass(*p);
+    if (!(all & kValue)) return 0;
+    // CRLF, then not a space or tab (obs-fold: Beast's).
+    if (head_end - p < 3 || p[1] != '\n' || p[2] == ' ' || p[2] == '\t') return 0;
+    const char* value_end = p;
+    while (value_end > value_begin && (value_end[-1] == ' ' || value_end[-1] == '\t')) --value_end;
+    const std::string_view value(value_begin, static_cast<size_t>(value_end - value_begin));
+    p += 2;
+
+    // The fields that frame the message or the connection: only their plain forms. Host,
+    // Content-Length and Connection set nothing in the request (applyField skips them), so
+    // they are not kept for it, unless one is the user header.
+    bool framing = false;
+    switch (name.size()) {
+      case 4:
+        framing = ieqWords(name, kHost);
+        break;
+      case 6:  // expect: 100-continue is answered between head and body
+      case 7:  // upgrade
+        if (ieqWords(name, kExpect) || ieqWords(name, kUpgrade)) return 0;
+        break;
+      case 10:
+        if (ieqWords(name, kConnection)) {
+          if (ieqWords(value, kClose)) {
+            close = true;
+          } else if (ieqWords(value, kKeepAlive)) {
+            keep = true;
+          } else {
+            return 0;
+          }
+          framing = true;
+        }
+        break;
+      case 14:
+        if (ieqWords(name, kContentLength)) {
+          // One field of 1 to 19 digits (no overflow); a list or a second one is Beast's.
+          if (has_length || value.empty() || value.size() > 19) return 0;
+          for (char c : value) {
+            if (c < '0' || c > '9') return 0;
+            length = length * 10 + static_cast<uint64_t>(c - '0');
+          }
+          has_length = true;
+          framing = true;
+        }
+        break;
+      case 16:
+      case 17:  // proxy-connection, transfer-encoding
+        if (ieqWords(name, kProxyConnection) || ieqWords(name, kTransferEncoding)) return 0;
+        break;
+      default:
+        break;
+    }
+    if (framing && name.size() != req.user_header.size()) continue;
+    if (field_count == kMaxFields) return 0;
+    fields[field_count++] = Field{name.data(), value.data(), static_cast<uint32_t>(name.size()),
+                                  static_cast<uint32_t>(value.size())};
+  }
+  const size_t head_size = static_cast<size_t>(p - begin);
+  if (length > limits.max_body_bytes || data.size() - head_size < length) return 0;
+
+  // Whole and plain: fill the request as Beast's callbacks would.
+  req.method_name.assign(method);
+  req.method = method == "GET" ? Method::kGet : method == "POST" ? Method::kPost : Method::kOther;
+  req.target.assign(target);
+  req.version = version;
+  bool expect_continue = false;
+  for (size_t i = 0; i < field_count; ++i) {
+    applyField(req, std::string_view(fields[i].name, fields[i].name_size),
+               std::string_view(fields[i].value, fields[i].value_size), expect_continue);
+  }
+  if (length > 0) req.body.assign(p, static_cast<size_t>(length));
+  keep_alive = version == 11 ? !close : keep;
+  return head_size + static_cast<size_t>(length);
+}
 
 // --- RequestParser ---
 
@@ -32,33 +332,10 @@ void RequestParser::on_request_impl(bhttp::verb method, beast::string_view metho
   req_.version = version;
 }
 
-void RequestParser::on_field_impl(bhttp::field name, beast::string_view name_str,
+void RequestParser::on_field_impl(bhttp::field /*name*/, beast::string_view name_str,
                                   beast::string_view value, error_code& /*ec*/) {
-  if (name == bhttp::field::expect) {
-    expect_continue_ = beast::iequals(value, "100-continue");
-  } else if (beast::iequals(name_str,
-                            beast::string_view(req_.user_header.data(), req_.user_header.size()))) {
-    if (++req_.user_id_count == 1) req_.user_id.assign(value.data(), value.size());
-  } else if (name_str.size() == 15 && beast::iequals(name_str, "idempotency-key")) {
-    if (!req_.has_idempotency_key) req_.idempotency_key.assign(value.data(), value.size());
-    req_.has_idempotency_key = true;
-  } else if (name == bhttp::field::authorization) {
-    if (++req_.authorization_count == 1) req_.authorization.assign(value.data(), value.size());
-  } else if (name != bhttp::field::host && name != bhttp::field::content_length &&
-             name != bhttp::field::connection) {
-    // The forwarded chain, for the client address behind trusted proxies (RFC 9110 5.3:
-    // repeated lines of a list header are one list). Also kept for header-scoped rules.
-    if (name == bhttp::field::forwarded || beast::iequals(name_str, "x-forwarded-for")) {
-      std::string& chain = name == bhttp::field::forwarded ? req_.forwarded : req_.forwarded_for;
-      if (chain.size() + value.size() < 8192) {
-        if (!chain.empty()) chain.push_back(',');
-        chain.append(value.data(), value.size());
-      }
-    }
-    // Kept for header-scoped rate rules.
-    req_.addHeader(std::string_view(name_str.data(), name_str.size()),
-                   std::string_view(value.data(), value.size()));
-  }
+  applyField(req_, std::string_view(name_str.data(), name_str.size()),
+             std::string_view(value.data(), value.size()), expect_continue_);
 }
 
 void RequestParser::on_body_init_impl(boost::optional<std::uint64_t> const& length,
@@ -79,10 +356,27 @@ size_t RequestParser::on_chunk_body_impl(std::uint64_t, beast::string_view body,
 
 // --- RequestReader ---
 
-RequestReader::RequestReader(CodecLimits limits)
-    : limits_(limits), buffer_(size_t{limits.max_header_bytes} + kMaxReadSize) {}
+RequestReader::RequestReader(CodecLimits limits, bool common_fast_path)
+    : limits_(limits),
+      common_fast_path_(common_fast_path),
+      buffer_(size_t{limits.max_header_bytes} + kMaxReadSize) {}
 
 RequestReader::Event RequestReader::parse(Request& req) {
+  if (!parser_ && common_fast_path_ && buffer_.size() > 0) {
+    // A new request, whole in the buffer and plain (nearly every one): read without Beast.
+    const boost::asio::const_buffer data = buffer_.data();
+    bool keep_alive = true;
+    const size_t used = parseCommonRequest(
+        std::string_view(static_cast<const char*>(data.data()), data.size()), limits_, req,
+        keep_alive);
+    if (used > 0) {
+      buffer_.consume(used);
+      keep_alive_ = keep_alive;
+      continue_sent_ = false;
+      ++common_requests_;
+      return Event::kRequest;
+    }
+  }
   if (!parser_) {
     parser_.emplace(req);
     parser_->header_limit(limits_.max_header_bytes);

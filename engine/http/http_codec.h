@@ -34,6 +34,23 @@ struct CodecLimits {
 // The interim answer to "Expect: 100-continue".
 inline constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
+// What one header field of a request sets in `req` (the user id, the idempotency key, the
+// forwarded chain, the fields kept for header-scoped rules): the same for both parsers below.
+// `name` is compared without regard to case. An Expect field sets `expect_continue`.
+void applyField(Request& req, std::string_view name, std::string_view value,
+                bool& expect_continue);
+
+// The common request, whole in `data`: request line, fields and a Content-Length body, all in
+// the plain form clients send (docs/architecture.md, "The HTTP edge"). Fills `req` (cleared)
+// and `keep_alive`, and returns the bytes it used; returns 0 and leaves `req` untouched for
+// anything else: not all there yet, over a limit, Transfer-Encoding, Expect, Upgrade, a list in
+// Connection or Content-Length, obs-fold, a byte out of the plain set, a malformed line.
+// RequestReader then has Beast's parser read it, which decides what 0 left open; what this
+// accepts, Beast reads alike (tests/http/http_codec_test.cc and the http fuzz target compare
+// the two).
+size_t parseCommonRequest(std::string_view data, const CodecLimits& limits, Request& req,
+                          bool& keep_alive);
+
 // Parses a request straight into a (reused) Request, keeping only what the
 // API reads: no header table is built.
 class RequestParser final : public boost::beast::http::basic_parser<true> {
@@ -65,7 +82,9 @@ class RequestParser final : public boost::beast::http::basic_parser<true> {
 // allocates nothing in steady state (the buffer and the Request are reused).
 class RequestReader {
  public:
-  explicit RequestReader(CodecLimits limits);
+  // `common_fast_path` off: every request goes through Beast's parser (for the tests that
+  // compare the two).
+  explicit RequestReader(CodecLimits limits, bool common_fast_path = true);
   RequestReader(const RequestReader&) = delete;
   RequestReader& operator=(const RequestReader&) = delete;
 
@@ -103,17 +122,22 @@ class RequestReader {
   // reused on another connection.
   void reset();
 
+  // Requests read by the fast path (parseCommonRequest) rather than Beast's parser.
+  uint64_t commonRequests() const { return common_requests_; }
+
   // The size of a read into an empty buffer.
   static constexpr size_t kReadSize = 4096;
 
  private:
   const CodecLimits limits_;
+  const bool common_fast_path_;
   boost::beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;  // the request being parsed; none between requests
   uint32_t head_used_ = 0;  // bytes of the current request's head the parser consumed
   bool keep_alive_ = true;
   bool continue_sent_ = false;
   int error_status_ = 0;
+  uint64_t common_requests_ = 0;
 };
 
 // Serializes `res`, the answer to `req`, into `out` (replacing it): status line, `date_line`

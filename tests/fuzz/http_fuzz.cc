@@ -13,6 +13,8 @@
 //   repository holds, and the repository holds no other;
 // - the same bytes split into small pieces give the same answers (tokens aside: random), but
 //   for the last one when it is a parse error (400, 413, 431: found at another byte);
+// - the request reader's fast path for whole, plain requests reads every request, keep-alive
+//   and parse error as Beast's parser alone does (tests/support/codec_compare.h);
 // - no crash, no undefined behaviour, no leak (ASan, UBSan).
 #include <cstddef>
 #include <cstdint>
@@ -41,6 +43,7 @@
 #include "engine/store/memory/memory_sale_store.h"
 #include "nlohmann/json.hpp"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/support/codec_compare.h"
 
 namespace seckill::fuzz {
 namespace {
@@ -308,6 +311,8 @@ std::string run(std::string_view data, Piece piece) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace seckill::fuzz;
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const std::string difference = seckill::testing::codecDifference(bytes, kLimits);
+  FUZZ_CHECK(difference.empty(), absl::StrCat("the two request parsers differ: ", difference));
   const std::string whole = run(bytes, [](size_t) { return SIZE_MAX; });
   // Pieces of 1 to 13 bytes: every split point of the parser's state machine gets its turn.
   const std::string split = run(bytes, [](size_t i) { return 1 + (i * 7) % 13; });

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -24,7 +25,7 @@ class DelayQueue {
   virtual ~DelayQueue() = default;
 
   // Queues `payload` for delivery at or after `due`. Returns the message id.
-  virtual std::string publish(std::string payload, absl::Time due) = 0;
+  virtual std::string publish(std::string_view payload, absl::Time due) = 0;
 
   // Appends to `out` up to `max` messages due at `now` (new ones, and those whose
   // earlier delivery was not acknowledged within `visibility`).

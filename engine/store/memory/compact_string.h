@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "engine/core/strings.h"
 
 namespace seckill {
 
@@ -97,8 +98,8 @@ static_assert(sizeof(CompactString) == 24);
 // Heterogeneous lookup of CompactString keys by std::string_view (absl containers).
 struct CompactStringHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return absl::HashOf(s); }
-  size_t operator()(const CompactString& s) const { return absl::HashOf(s.view()); }
+  size_t operator()(std::string_view s) const { return absl::HashOf(av(s)); }
+  size_t operator()(const CompactString& s) const { return absl::HashOf(av(s.view())); }
 };
 struct CompactStringEq {
   using is_transparent = void;

@@ -8,7 +8,7 @@
 
 namespace seckill {
 
-std::string MemoryDelayQueue::publish(std::string payload, absl::Time due) {
+std::string MemoryDelayQueue::publish(std::string_view payload, absl::Time due) {
   const size_t index = next_shard_.fetch_add(1, std::memory_order_relaxed) % kShards;
   Shard& shard = shards_[index];
   uint64_t n;
@@ -21,7 +21,7 @@ std::string MemoryDelayQueue::publish(std::string payload, absl::Time due) {
       size = static_cast<uint16_t>(payload.size());
       shard.bytes.insert(shard.bytes.end(), payload.begin(), payload.end());
     } else {
-      shard.long_payloads.emplace(n, std::move(payload));
+      shard.long_payloads.emplace(n, std::string(payload));
     }
     const int64_t due_ns = absl::ToUnixNanos(due);
     shard.slots.push_back(Slot{.due_ns = due_ns,

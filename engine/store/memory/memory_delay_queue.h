@@ -31,7 +31,7 @@ class MemoryDelayQueue final : public DelayQueue {
   MemoryDelayQueue(const MemoryDelayQueue&) = delete;
   MemoryDelayQueue& operator=(const MemoryDelayQueue&) = delete;
 
-  std::string publish(std::string payload, absl::Time due) override;
+  std::string publish(std::string_view payload, absl::Time due) override;
   void consume(absl::Time now, size_t max, absl::Duration visibility,
                std::vector<Delivery>& out) override;
   void ack(const std::string& id) override;

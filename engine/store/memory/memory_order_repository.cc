@@ -127,7 +127,7 @@ std::string MemoryOrderRepository::idOf(uint64_t key) const {
 std::optional<Order> MemoryOrderRepository::find(uint64_t key) const {
   if (key == kNoKey || pairOf(key) == nullptr) return std::nullopt;
   const std::string id = idOf(key);
-  const Shard& shard = shards_[absl::HashOf(std::string_view(id)) % kShards];
+  const Shard& shard = shards_[absl::HashOf(av(id)) % kShards];
   absl::MutexLock lock(&shard.mu);
   auto it = shard.orders.find(key);
   if (it == shard.orders.end()) return std::nullopt;
@@ -148,10 +148,10 @@ Order MemoryOrderRepository::orderOf(uint64_t key, const Record& r) const {
 }
 
 MemoryOrderRepository::Shard& MemoryOrderRepository::shardFor(std::string_view id) {
-  return shards_[absl::HashOf(id) % kShards];
+  return shards_[absl::HashOf(av(id)) % kShards];
 }
 
-bool MemoryOrderRepository::insert(Order order, uint64_t* key_out) {
+bool MemoryOrderRepository::insert(const Order& order, uint64_t* key_out) {
   const OrderState state = order.state;
   // Under a compact key when the id names the order's own sale (OrderIdGenerator's ids do);
   // times are kept to the nanosecond, the clocks' resolution.
@@ -183,8 +183,7 @@ bool MemoryOrderRepository::insert(Order order, uint64_t* key_out) {
       }
       shard.orders.emplace(key, index);
     } else {
-      std::string id = order.id;
-      shard.other_orders.emplace(std::move(id), std::move(order));
+      shard.other_orders.emplace(order.id, order);
     }
   }
   by_state_[static_cast<size_t>(state)].fetch_add(1, std::memory_order_relaxed);

@@ -44,7 +44,7 @@ class MemoryOrderRepository final : public OrderRepository {
   // Records a new order (the memory sale store's atomic step calls this).
   // Returns false, changing nothing, if the id exists. `key` (optional) receives the order's
   // compact key, or kNoKey.
-  bool insert(Order order, uint64_t* key = nullptr);
+  bool insert(const Order& order, uint64_t* key = nullptr);
   // The compact key an existing or future order with this id has (kNoKey: none; the id is
   // kept as a string). Never interns anything.
   uint64_t keyOf(std::string_view order_id) const;

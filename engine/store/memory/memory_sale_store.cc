@@ -95,7 +95,7 @@ MemorySaleStore::SaleSlot* MemorySaleStore::find(std::string_view sale_id) const
 
 MemorySaleStore::DedupShard& MemorySaleStore::dedupShard(SaleSlot& sale,
                                                          std::string_view user_id) {
-  return sale.dedup[absl::HashOf(user_id) % kShards];
+  return sale.dedup[absl::HashOf(av(user_id)) % kShards];
 }
 
 std::string MemorySaleStore::heldBy(DedupShard& shard, std::string_view user_id,
@@ -219,9 +219,9 @@ AttemptResult MemorySaleStore::runAttempt(SaleSlot& sale, OrderAttempt& a, absl:
   // 4. The order, the key bound to it, and its delayed cancel: the order exists and holds the
   // key before its cancel message can be consumed (the cancel finds both).
   r.outcome = AttemptOutcome::kCreated;
-  r.order = a.order;
+  r.order = std::move(a.order);  // `user` viewed a.order: r.order's from here on
   uint64_t order_key = MemoryOrderRepository::kNoKey;
-  orders_.insert(std::move(a.order), &order_key);  // `user` viewed a.order: use r.order's
+  orders_.insert(r.order, &order_key);  // kept compact: no copy of the order's strings
   {
     const std::string_view holder = r.order.user_id;
     absl::MutexLock lock(&dshard.mu);

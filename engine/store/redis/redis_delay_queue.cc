@@ -10,12 +10,13 @@ namespace seckill {
 using redis_internal::asInt;
 using redis_internal::asString;
 
-std::string RedisDelayQueue::publish(std::string payload, absl::Time due) {
+std::string RedisDelayQueue::publish(std::string_view payload, absl::Time due) {
   std::optional<std::string_view> sale = saleOfOrderId(payload);
   if (!sale) return std::string();
-  std::string id = absl::StrCat(av(*sale), "|", payload);
+  std::string id = absl::StrCat(av(*sale), "|", av(payload));
   client_.eval(*sale, kScriptQueueCancel, {redis_keys::cancels(*sale), redis_keys::counts(*sale)},
-               {std::to_string(toRedisMicros(due)), payload}, [](absl::StatusOr<RedisReply>) {});
+               {std::to_string(toRedisMicros(due)), std::string(payload)},
+               [](absl::StatusOr<RedisReply>) {});
   return id;
 }
 

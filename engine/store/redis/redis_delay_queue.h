@@ -35,7 +35,7 @@ class RedisDelayQueue final : public DelayQueue {
 
   // `payload` must be an order id naming its sale; otherwise nothing is queued
   // and the id returned is empty.
-  std::string publish(std::string payload, absl::Time due) override;
+  std::string publish(std::string_view payload, absl::Time due) override;
   void consume(absl::Time now, size_t max, absl::Duration visibility,
                std::vector<Delivery>& out) override;
   void ack(const std::string& id) override;

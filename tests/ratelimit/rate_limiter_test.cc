@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "engine/core/clock.h"
+#include "engine/core/ratelimit/http_fields.h"
 #include "gtest/gtest.h"
 
 namespace seckill::ratelimit {
@@ -242,6 +243,21 @@ TEST_F(RateLimiterTest, ReloadTakesEffectForTheNextCheck) {
   EXPECT_EQ(v.version, 2u);
   load({});
   EXPECT_EQ(get("/api/x").kind, Verdict::kAllow);
+}
+
+// RateLimit-Policy names the rule as a Structured Field string (RFC 8941 3.3.3): quotes and
+// backslashes escaped, bytes beyond printable ASCII replaced.
+TEST(HttpFieldsTest, ThePolicyNamesTheRuleAsAStructuredFieldString) {
+  Verdict v;
+  v.has_quota = true;
+  v.limit = 5;
+  v.window = Seconds(1);
+  v.rule = "POST /api/** global \"x\" a\\b\x01\xc3\xa9 end";
+  EXPECT_EQ(rateLimitPolicyField(v), "\"POST /api/** global \\\"x\\\" a\\\\b??? end\";q=5;w=1");
+  v.rule = "plain";
+  EXPECT_EQ(rateLimitPolicyField(v), "\"plain\";q=5;w=1");
+  v.rule.clear();
+  EXPECT_EQ(rateLimitPolicyField(v), "\"default\";q=5;w=1");
 }
 
 }  // namespace

@@ -82,6 +82,8 @@ TEST_F(RuleTrieTest, NormalizesTheRequestPath) {
   EXPECT_EQ(match("/api/v1/sales/s1/"), V({r}));
   EXPECT_EQ(match("//api//v1/sales/s1"), V({r}));
   EXPECT_EQ(match("/api/v1/sales/s1#frag"), V({r}));
+  EXPECT_EQ(match("/api/v1/sales/s1#frag?x=/y"), V({r}));  // whichever comes first
+  EXPECT_EQ(match("/api/v1/sales/s1?x=/y#f/g"), V({r}));
   EXPECT_EQ(match("/API/v1/sales/s1"), V());  // literals are case-sensitive
   EXPECT_EQ(match(""), V());
   uint32_t root = add("/");

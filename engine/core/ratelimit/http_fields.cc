@@ -1,5 +1,8 @@
 #include "engine/core/ratelimit/http_fields.h"
 
+#include <array>
+#include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
@@ -7,13 +10,48 @@
 namespace seckill::ratelimit {
 namespace {
 
-// A structured-field string (RFC 8941): quoted, with " and \ escaped.
+// The bytes a structured-field string holds as they are: printable ASCII but " and \.
+constexpr std::array<bool, 256> kSfPlain = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x20; c < 0x7f; ++c) t[static_cast<size_t>(c)] = c != '"' && c != '\\';
+  return t;
+}();
+
+// True iff the eight bytes of `w` are all plain (kSfPlain), checked at once: none below 0x20,
+// none 0x7f or above, none '"' or '\\'.
+bool plainWord(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  auto hasZero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return (below_space | (w & kHigh) | hasZero(w ^ (kOnes * 0x7f)) | hasZero(w ^ (kOnes * '"')) |
+          hasZero(w ^ (kOnes * '\\'))) == 0;
+}
+
+// The length of the prefix of `s` that is plain: eight bytes at a time, then one by one.
+size_t plainPrefix(std::string_view s) {
+  size_t i = 0;
+  for (uint64_t w; i + 8 <= s.size() && (std::memcpy(&w, s.data() + i, 8), plainWord(w));) i += 8;
+  while (i < s.size() && kSfPlain[static_cast<unsigned char>(s[i])]) ++i;
+  return i;
+}
+
+// A structured-field string (RFC 8941): quoted, with " and \ escaped, other bytes beyond
+// printable ASCII as '?'. A rule name is nearly always plain: one append.
 void appendSfString(std::string& out, std::string_view s) {
   out.push_back('"');
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c >= 0x20 && c < 0x7f ? c : '?');
+  size_t run = 0;
+  for (size_t i = plainPrefix(s); i < s.size(); i = run + plainPrefix(s.substr(run))) {
+    out.append(s.data() + run, i - run);
+    const char c = s[i];
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else {
+      out.push_back('?');
+    }
+    run = i + 1;
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
@@ -24,8 +62,12 @@ std::string_view ruleName(const Verdict& v) {
 }  // namespace
 
 int64_t ceilSeconds(absl::Duration d) {
-  int64_t s = absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)));
-  return s < 1 ? 1 : s;
+  // Whole nanoseconds (the clocks' resolution), rounded up; at least 1.
+  constexpr int64_t kSecond = 1'000'000'000;
+  if (d == absl::InfiniteDuration()) return INT64_MAX;
+  const int64_t ns = absl::ToInt64Nanoseconds(d);  // saturates for the very long
+  if (ns <= kSecond) return 1;
+  return ns / kSecond + (ns % kSecond != 0 ? 1 : 0);
 }
 
 void appendRateLimitPolicyField(std::string& out, const Verdict& v) {

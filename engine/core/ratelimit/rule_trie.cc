@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <utility>
 
 #include "engine/core/strings.h"
 
@@ -60,27 +61,35 @@ void RuleTrie::match(std::string_view method, std::string_view path, Matches* ou
     }
   };
 
-  absl::InlinedVector<const Node*, 4> cur = {root_.get()};
-  absl::InlinedVector<const Node*, 4> next;
+  // The nodes matching the path so far, and those matching one segment more: two buffers
+  // used in turn (swapping the pointers, not the inline contents).
+  absl::InlinedVector<const Node*, 4> buffers[2];
+  absl::InlinedVector<const Node*, 4>* cur = &buffers[0];
+  absl::InlinedVector<const Node*, 4>* next = &buffers[1];
+  cur->push_back(root_.get());
   size_t pos = 0;
   while (true) {
-    for (const Node* n : cur) collect(n->rest, 0);
+    for (const Node* n : *cur) collect(n->rest, 0);
     while (pos < path.size() && path[pos] == '/') ++pos;
     if (pos >= path.size()) break;
     size_t end = std::min(path.find('/', pos), path.size());
     std::string_view seg = path.substr(pos, end - pos);
     pos = end;
-    next.clear();
-    for (const Node* n : cur) {
-      if (auto it = n->literal.find(av(seg)); it != n->literal.end()) next.push_back(it->second.get());
-      if (n->star) next.push_back(n->star.get());
+    next->clear();
+    for (const Node* n : *cur) {
+      if (!n->literal.empty()) {
+        if (auto it = n->literal.find(av(seg)); it != n->literal.end()) {
+          next->push_back(it->second.get());
+        }
+      }
+      if (n->star) next->push_back(n->star.get());
     }
-    cur.swap(next);
+    std::swap(cur, next);
     ++depth;
-    if (cur.empty()) break;
+    if (cur->empty()) break;
   }
   if (pos >= path.size()) {
-    for (const Node* n : cur) collect(n->exact, 1);
+    for (const Node* n : *cur) collect(n->exact, 1);
   }
   // Hits arrive grouped by (depth, kind); order by rule position within each group.
   auto before = [](const Hit& a, const Hit& b) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,8 +17,12 @@ namespace seckill::ratelimit {
 
 // `path` without its "?query" or "#fragment".
 inline std::string_view stripQuery(std::string_view path) {
-  for (size_t i = 0; i < path.size(); ++i) {
-    if (path[i] == '?' || path[i] == '#') return path.substr(0, i);
+  // Two memchr scans (vectorized) rather than one loop testing two bytes each.
+  for (const char c : {'?', '#'}) {
+    if (path.empty()) break;
+    if (const void* at = std::memchr(path.data(), c, path.size())) {
+      path = path.substr(0, static_cast<size_t>(static_cast<const char*>(at) - path.data()));
+    }
   }
   return path;
 }

@@ -353,6 +353,54 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
   client.shutdown();
 }
 
+// A group's token keys are only those of the attempts that present a token, in their order:
+// attempts with and without one, mixed in one group, each read and mark their own token; a
+// closed window answers "not open" whatever the token.
+TEST_F(RedisStoreTest, AGroupMixingAttemptsWithAndWithoutATokenTakesEachItsOwnTokenKey) {
+  RedisClient client(testing::clientOptionsFor(server));
+  RedisSaleStore::Options options;
+  options.max_group = 4;
+  RedisSaleStore store(client, options);
+  ASSERT_TRUE(store.addSale(RedisWorld::spec("mix", 10)).ok());
+  auto token = [&](std::string_view user) {
+    return *testing::await<absl::StatusOr<std::string>>([&](auto done) {
+      store.issueToken("mix", user, kT0 + absl::Hours(1), std::move(done));
+    });
+  };
+  const std::string t_b = token("b"), t_d = token("d"), t_e = token("e");
+  std::vector<OrderAttempt> attempts = {
+      attemptOf("mix", "a"),       // 0: alone (the pause holds it)
+      attemptOf("mix", "b0"),      // 1: no token -- group 2: 1..4
+      attemptOf("mix", "b", t_b),  // 2: b's token
+      attemptOf("mix", "c0"),      // 3: no token
+      attemptOf("mix", "d", t_d),  // 4: d's token
+      attemptOf("mix", "e", t_e),  // 5: e's token, window closed -- group 3: 5..7
+      attemptOf("mix", "d", t_d),  // 6: replay of 4
+      attemptOf("mix", "b", t_b),  // 7: replay of 2
+  };
+  attempts[5].window_open = false;
+  ASSERT_EQ(*server.query({"CLIENT", "PAUSE", "300", "WRITE"}), "OK");
+  std::vector<absl::StatusOr<AttemptResult>> r = attemptAll(store, attempts);
+  for (size_t i = 0; i < r.size(); ++i) ASSERT_TRUE(r[i].ok()) << i << ": " << r[i].status();
+  using O = AttemptOutcome;
+  const std::vector<O> want = {O::kCreated, O::kCreated,     O::kCreated, O::kCreated,
+                               O::kCreated, O::kSaleNotOpen, O::kCreated, O::kCreated};
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(r[i]->outcome, want[i]) << "attempt " << i;
+  EXPECT_FALSE(r[2]->replayed);
+  EXPECT_FALSE(r[4]->replayed);
+  EXPECT_TRUE(r[6]->replayed);
+  EXPECT_EQ(r[6]->order.id, attempts[4].order.id);
+  EXPECT_TRUE(r[7]->replayed);
+  EXPECT_EQ(r[7]->order.id, attempts[2].order.id);
+  EXPECT_EQ(store.attemptGroups(), 3u);
+  // Each token hash holds its own attempt's answer; e's is still fresh.
+  EXPECT_EQ(*server.query({"HGET", redis_keys::token("mix", t_b), "r_oid"}), attempts[2].order.id);
+  EXPECT_EQ(*server.query({"HGET", redis_keys::token("mix", t_d), "r_oid"}), attempts[4].order.id);
+  EXPECT_EQ(*server.query({"HEXISTS", redis_keys::token("mix", t_e), "r_oid"}), "0");
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("mix")}), "5");
+  client.shutdown();
+}
+
 // Keys of the wrong type (written by hand) make single commands fail, and Redis
 // keeps what a script wrote before an error: an error midway through a group
 // could leave orders whose units were never taken. So every per-sale key a

@@ -211,17 +211,17 @@ void RedisSaleStore::sendGroup(Sale& sale, std::vector<Queued> group) {
       redis_keys::orderRecords(sale_id),
   };
   std::vector<std::string> args = {sale_id, options_.stream_orders ? "1" : "0"};
-  keys.reserve(keys.size() + group.size());
-  args.reserve(args.size() + 9 * group.size());
+  args.reserve(args.size() + 8 * group.size());
   for (const Queued& q : group) {
     const OrderAttempt& a = q.attempt;
     const Order& order = a.order;
-    keys.push_back(redis_keys::token(sale_id, a.token));  // unused when no token
+    // A token's key only for an attempt that has one (the script takes them in order).
+    if (!a.token.empty()) keys.push_back(redis_keys::token(sale_id, a.token));
     args.push_back(order.id);
     args.push_back(order.user_id);
     args.push_back(a.token);
-    args.push_back(a.require_token ? "1" : "0");
-    args.push_back(a.window_open ? "1" : "0");
+    static constexpr std::string_view kFlags[] = {"0", "1", "2", "3"};
+    args.emplace_back(kFlags[(a.require_token ? 1 : 0) + (a.window_open ? 2 : 0)]);
     args.push_back(std::to_string(toRedisMillis(q.now)));
     args.push_back(std::to_string(toRedisMicros(order.created_at)));
     args.push_back(std::to_string(toRedisMicros(order.pay_before)));

@@ -7,12 +7,12 @@
 --
 -- KEYS: 1 stock, 2 order stream, 3 cancel zset, 4 counts hash, 5 buyers hash
 --       (user -> order id: the dedup), 6 order records hash (order id ->
---       record), then per attempt i (0-based) at 7 + i: its token hash (a
---       placeholder when no token)
+--       record), then from 7 on the token hash of each attempt that has a token,
+--       in the attempts' order (an attempt without one has no key)
 -- ARGV: 1 sale id, 2 append created orders to the stream (0|1: only when a
---       writer consumes it), then per attempt i (0-based) at 3 + 9i: order id, user id,
---       token ('' = none), require token (0|1), window open (0|1), now (ms),
---       created_at, pay_before, updated_at (us)
+--       writer consumes it), then per attempt i (0-based) at 3 + 8i: order id, user id,
+--       token ('' = none), flags (1 = a token is required, + 2 = the window is open),
+--       now (ms), created_at, pay_before, updated_at (us)
 -- Returns one answer per attempt: its code alone, or {code, replayed (0|1),
 -- order id, created_at, pay_before, updated_at} for a duplicate (the holder's
 -- order id) and a replayed token (the first use's answer); code: 0 created,
@@ -29,7 +29,7 @@
 local stock_key, stream_key, cancel_key, counts_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local buyers_key, records_key = KEYS[5], KEYS[6]
 local sale_id, stream = ARGV[1], ARGV[2] == '1'
-local n = (#ARGV - 2) / 9
+local n = (#ARGV - 2) / 8
 
 -- Redis keeps what a script wrote before an error, and an order written without
 -- its unit taken would oversell. So every key the group writes is checked
@@ -51,7 +51,7 @@ for _, c in ipairs(checks) do
 end
 
 local users = {}
-for i = 0, n - 1 do users[i + 1] = ARGV[4 + 9 * i] end
+for i = 0, n - 1 do users[i + 1] = ARGV[4 + 8 * i] end
 local held = redis.call('HMGET', buyers_key, unpack(users))  -- a wrong type fails here
 
 local function failed(reply)
@@ -75,9 +75,17 @@ local function record(token_key, code, oid, c, p, u)
   end
 end
 
+local token_keys = 6  -- the last token key taken
 for i = 0, n - 1 do
-  local a = 3 + 9 * i
-  local token_key, user_id, token = KEYS[7 + i], ARGV[a + 1], ARGV[a + 2]
+  local a = 3 + 8 * i
+  local user_id, token = ARGV[a + 1], ARGV[a + 2]
+  local token_key
+  if token ~= '' then
+    token_keys = token_keys + 1
+    token_key = KEYS[token_keys]
+  end
+  local flags = tonumber(ARGV[a + 3])
+  local require_token, window_open = flags % 2 == 1, flags >= 2
   -- An answer that carries nothing but its code is the code alone (an attempt
   -- created now needs nothing more: the engine has the order); a duplicate and
   -- a replay answer {code, replayed, order id, created, pay_before, updated}.
@@ -88,16 +96,16 @@ for i = 0, n - 1 do
                           'r_code', 'r_oid', 'r_c', 'r_p', 'r_u')
     local exp = not failed(t) and tonumber(t[2])
     if failed(t) or not t[1] or t[1] ~= user_id or not exp
-        or tonumber(ARGV[a + 5]) >= exp then
+        or tonumber(ARGV[a + 4]) >= exp then
       result = 3
     elseif t[3] == 'used' then
       result = {tonumber(t[4]) or 6, 1, t[5] or '', t[6] or '0', t[7] or '0', t[8] or '0'}
-    elseif ARGV[a + 4] ~= '1' then
+    elseif not window_open then
       result = 5
     end
-  elseif ARGV[a + 3] == '1' then
+  elseif require_token then
     result = 3
-  elseif ARGV[a + 4] ~= '1' then
+  elseif not window_open then
     result = 5
   end
 
@@ -116,7 +124,7 @@ for i = 0, n - 1 do
       -- delayed cancel. The buyer stays bound to the order until it is
       -- cancelled.
       local order_id = ARGV[a]
-      local created, pay_before, updated = ARGV[a + 6], ARGV[a + 7], ARGV[a + 8]
+      local created, pay_before, updated = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
       bought[user_id] = order_id
       left = left - 1
       taken = taken + 1

@@ -107,23 +107,10 @@ constexpr LowerLiteral kForwarded = lowerLiteral("forwarded");
 constexpr LowerLiteral kXForwardedFor = lowerLiteral("x-forwarded-for");
 
 // Eight bytes that may all stand in a field value (none a CTL but HTAB, none DEL), checked at
-// once; false may still be a good word (a tab): the caller checks its bytes one by one.
-inline bool plainValueWord(uint64_t x) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  const uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;  // a byte < 0x20
-  const uint64_t y = x ^ (kOnes * 0x7f);
-  const uint64_t del = (y - kOnes) & ~y & kHigh;  // a byte == 0x7f
-  return (below_space | del) == 0;
-}
-
+// once; false may still be a good word (a tab): the bytes are then checked one by one.
+constexpr auto plainValueWord = [](uint64_t w) { return swar::plainWord<0x20, true, 0x7f>(w); };
 // The same for a request-target (no space either).
-inline bool plainTargetWord(uint64_t x) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  const uint64_t to_space = (x - kOnes * 0x21) & ~x & kHigh;  // a byte <= 0x20
-  const uint64_t y = x ^ (kOnes * 0x7f);
-  const uint64_t del = (y - kOnes) & ~y & kHigh;
-  return (to_space | del) == 0;
-}
+constexpr auto plainTargetWord = [](uint64_t w) { return swar::plainWord<0x21, true, 0x7f>(w); };
 
 }  // namespace
 
@@ -194,8 +181,8 @@ size_t parseCommonRequest(std::string_view data, const CodecLimits& limits, Requ
   if (p == method_begin || p >= head_end || *p != ' ') return 0;
   const std::string_view method(method_begin, static_cast<size_t>(p - method_begin));
   const char* const target_begin = ++p;
-  for (uint64_t w; head_end - p >= 8 && (std::memcpy(&w, p, 8), plainTargetWord(w));) p += 8;
-  while (p < head_end && (byteClass(*p) & kTarget)) ++p;
+  p += swar::plainPrefix(std::string_view(p, static_cast<size_t>(head_end - p)), plainTargetWord,
+                         [](char c) { return (byteClass(c) & kTarget) != 0; });
   if (p == target_begin || p >= head_end || *p != ' ') return 0;
   const std::string_view target(target_begin, static_cast<size_t>(p - target_begin));
   ++p;
@@ -238,15 +225,9 @@ size_t parseCommonRequest(std::string_view data, const CodecLimits& limits, Requ
     while (*p == ' ' || *p == '\t') ++p;
     const char* const value_begin = p;
     // To the CR, every byte a value byte.
-    for (uint64_t w; cr - p >= 8 && (std::memcpy(&w, p, 8), plainValueWord(w));) p += 8;
-    if (p < cr && cr - p < 8 && cr - value_begin >= 8) {  // the rest: the word ending at the CR
-      uint64_t w;
-      std::memcpy(&w, cr - 8, 8);
-      if (plainValueWord(w)) p = cr;
-    }
-    uint8_t all = kValue;
-    for (; p < cr; ++p) all &= byteClass(*p);
-    if (!(all & kValue)) return 0;
+    p += swar::plainPrefix(std::string_view(p, static_cast<size_t>(cr - p)), plainValueWord,
+                           [](char c) { return (byteClass(c) & kValue) != 0; });
+    if (p != cr) return 0;
     // CRLF, then not a space or tab (obs-fold: Beast's).
     if (head_end - p < 3 || p[1] != '\n' || p[2] == ' ' || p[2] == '\t') return 0;
     const char* value_end = p;
@@ -366,9 +347,9 @@ RequestReader::Event RequestReader::parse(Request& req) {
     // A new request, whole in the buffer and plain (nearly every one): read without Beast.
     const boost::asio::const_buffer data = buffer_.data();
     bool keep_alive = true;
-    const size_t used = parseCommonRequest(
-        std::string_view(static_cast<const char*>(data.data()), data.size()), limits_, req,
-        keep_alive);
+    const size_t used =
+        parseCommonRequest(std::string_view(static_cast<const char*>(data.data()), data.size()),
+                           limits_, req, keep_alive);
     if (used > 0) {
       buffer_.consume(used);
       keep_alive_ = keep_alive;

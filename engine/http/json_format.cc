@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "engine/core/strings.h"
+
 namespace seckill::http {
 namespace {
 
@@ -18,28 +20,11 @@ constexpr std::array<bool, 256> kMustEscape = [] {
 
 bool mustEscape(char c) { return kMustEscape[static_cast<unsigned char>(c)]; }
 
-// The length of the prefix of `s` that needs no escape. Eight bytes at a time (ids and names
-// rarely need one): a word holds such a byte iff one is below 0x20, '"' or '\\'.
+// The length of the prefix of `s` that needs no escape (ids and names rarely need one).
 size_t plainPrefix(std::string_view s) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHighs = 0x8080808080808080ull;
-  auto hasZero = [](uint64_t w) { return ((w - kOnes) & ~w & kHighs) != 0; };
-  auto plainWord = [&](const char* at) {
-    uint64_t w;
-    std::memcpy(&w, at, 8);
-    const bool below_space = ((w - kOnes * 0x20) & ~w & kHighs) != 0;
-    return !(below_space || hasZero(w ^ (kOnes * '"')) || hasZero(w ^ (kOnes * '\\')));
-  };
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    if (!plainWord(s.data() + i)) break;
-  }
-  // Fewer than eight bytes left after plain words: the word ending at the end covers them.
-  if (i < s.size() && s.size() - i < 8 && s.size() >= 8 && plainWord(s.data() + s.size() - 8)) {
-    return s.size();
-  }
-  while (i < s.size() && !mustEscape(s[i])) ++i;
-  return i;
+  return swar::plainPrefix(
+      s, [](uint64_t w) { return swar::plainWord<0x20, true, '"', '\\'>(w); },
+      [](char c) { return !mustEscape(c); });
 }
 
 // Two decimal digits, zero-padded.

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
+#include "engine/core/strings.h"
 
 namespace seckill::ratelimit {
 namespace {
@@ -17,22 +18,11 @@ constexpr std::array<bool, 256> kSfPlain = [] {
   return t;
 }();
 
-// True iff the eight bytes of `w` are all plain (kSfPlain), checked at once: none below 0x20,
-// none 0x7f or above, none '"' or '\\'.
-bool plainWord(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
-  auto hasZero = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-  const uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
-  return (below_space | (w & kHigh) | hasZero(w ^ (kOnes * 0x7f)) | hasZero(w ^ (kOnes * '"')) |
-          hasZero(w ^ (kOnes * '\\'))) == 0;
-}
-
-// The length of the prefix of `s` that is plain: eight bytes at a time, then one by one.
+// The length of the prefix of `s` that is plain (kSfPlain).
 size_t plainPrefix(std::string_view s) {
-  size_t i = 0;
-  for (uint64_t w; i + 8 <= s.size() && (std::memcpy(&w, s.data() + i, 8), plainWord(w));) i += 8;
-  while (i < s.size() && kSfPlain[static_cast<unsigned char>(s[i])]) ++i;
-  return i;
+  return swar::plainPrefix(
+      s, [](uint64_t w) { return swar::plainWord<0x20, false, 0x7f, '"', '\\'>(w); },
+      [](char c) { return kSfPlain[static_cast<unsigned char>(c)]; });
 }
 
 // A structured-field string (RFC 8941): quoted, with " and \ escaped, other bytes beyond

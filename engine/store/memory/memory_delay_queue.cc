@@ -9,7 +9,9 @@
 namespace seckill {
 
 std::string MemoryDelayQueue::publish(std::string_view payload, absl::Time due) {
-  const size_t index = next_shard_.fetch_add(1, std::memory_order_relaxed) % kShards;
+  // Each thread goes round the shards on its own: no counter shared by every publisher.
+  thread_local size_t next_shard = 0;
+  const size_t index = next_shard++ % kShards;
   Shard& shard = shards_[index];
   uint64_t n;
   {
@@ -29,8 +31,8 @@ std::string MemoryDelayQueue::publish(std::string_view payload, absl::Time due) 
                                .size = size,
                                .attempts = 0});
     shard.due.push(Due::of(due_ns, n));
+    shard.pending.fetch_add(1, std::memory_order_relaxed);
   }
-  pending_.fetch_add(1, std::memory_order_relaxed);
   return absl::StrCat(index, ".", n);
 }
 
@@ -107,10 +109,14 @@ void MemoryDelayQueue::ack(const std::string& id) {
       // Every entry left in the heap is stale.
       shard.due = {};
     }
+    shard.pending.fetch_sub(1, std::memory_order_relaxed);
   }
-  pending_.fetch_sub(1, std::memory_order_relaxed);
 }
 
-size_t MemoryDelayQueue::pending() const { return pending_.load(std::memory_order_relaxed); }
+size_t MemoryDelayQueue::pending() const {
+  size_t n = 0;
+  for (const Shard& shard : shards_) n += shard.pending.load(std::memory_order_relaxed);
+  return n;
+}
 
 }  // namespace seckill

@@ -63,8 +63,10 @@ class MemoryDelayQueue final : public DelayQueue {
   static_assert(sizeof(Due) == 12);
 
   static constexpr size_t kShards = 16;
-  struct Shard {
+  // A cache line of its own: two threads on neighbouring shards do not take each other's line.
+  struct alignas(64) Shard {
     mutable absl::Mutex mu;
+    std::atomic<size_t> pending{0};  // messages not acknowledged (written under mu)
     // Messages by number: slots[i] is message first + i. Acknowledged messages leave from the
     // front; one still waiting keeps those after it (24 bytes each) until it goes.
     std::deque<Slot> slots ABSL_GUARDED_BY(mu);
@@ -82,8 +84,6 @@ class MemoryDelayQueue final : public DelayQueue {
   bool parseId(const std::string& id, size_t& shard, uint64_t& n) const;
 
   std::array<Shard, kShards> shards_;
-  std::atomic<uint64_t> next_shard_{0};
-  std::atomic<size_t> pending_{0};
 };
 
 }  // namespace seckill

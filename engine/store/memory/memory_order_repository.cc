@@ -185,8 +185,8 @@ bool MemoryOrderRepository::insert(const Order& order, uint64_t* key_out) {
     } else {
       shard.other_orders.emplace(order.id, order);
     }
+    shard.by_state[static_cast<size_t>(state)].fetch_add(1, std::memory_order_relaxed);
   }
-  by_state_[static_cast<size_t>(state)].fetch_add(1, std::memory_order_relaxed);
   if (key_out != nullptr) *key_out = key;
   return true;
 }
@@ -236,8 +236,8 @@ void MemoryOrderRepository::transition(std::string_view order_id, OrderState fro
       if (to != OrderState::kPendingPayment && keep_finished_ != absl::InfiniteDuration()) {
         fileFinished(shard, stored_key, order_id, std::max(at, pay_before) + keep_finished_);
       }
-      by_state_[static_cast<size_t>(from)].fetch_sub(1, std::memory_order_relaxed);
-      by_state_[static_cast<size_t>(to)].fetch_add(1, std::memory_order_relaxed);
+      shard.by_state[static_cast<size_t>(from)].fetch_sub(1, std::memory_order_relaxed);
+      shard.by_state[static_cast<size_t>(to)].fetch_add(1, std::memory_order_relaxed);
     }
     return applies;
   };
@@ -261,11 +261,13 @@ void MemoryOrderRepository::transition(std::string_view order_id, OrderState fro
 }
 
 OrderCounts MemoryOrderRepository::counts() const {
-  return OrderCounts{
-      .pending_payment = by_state_[0].load(std::memory_order_relaxed),
-      .paid = by_state_[1].load(std::memory_order_relaxed),
-      .cancelled = by_state_[2].load(std::memory_order_relaxed),
-  };
+  OrderCounts out{};
+  for (const Shard& shard : shards_) {
+    out.pending_payment += shard.by_state[0].load(std::memory_order_relaxed);
+    out.paid += shard.by_state[1].load(std::memory_order_relaxed);
+    out.cancelled += shard.by_state[2].load(std::memory_order_relaxed);
+  }
+  return out;
 }
 
 size_t MemoryOrderRepository::forgetFinished(absl::Time now) {

@@ -99,8 +99,11 @@ class MemoryOrderRepository final : public OrderRepository {
     absl::Time forget_after;
     std::string id;
   };
-  struct Shard {
+  // A cache line of its own: two threads on neighbouring shards do not take each other's line.
+  struct alignas(64) Shard {
     mutable absl::Mutex mu;
+    // Orders by state in this shard (written under mu, summed by counts() without it).
+    std::array<std::atomic<int64_t>, 3> by_state{};  // indexed by OrderState
     // Records in a deque (blocks of 9, no slack beyond the last block), reached through a
     // key -> index table (16-byte slots: the hash table's spare capacity is paid on 16 bytes
     // an order instead of 64). A forgotten record's place is reused.
@@ -128,7 +131,6 @@ class MemoryOrderRepository final : public OrderRepository {
   std::array<std::atomic<const Pair*>, kMaxPairs> pair_by_index_{};
   std::atomic<size_t> pair_count_{0};
   const absl::Duration keep_finished_;
-  std::array<std::atomic<int64_t>, 3> by_state_{};  // indexed by OrderState
   std::atomic<int64_t> forgotten_{0};
 };
 

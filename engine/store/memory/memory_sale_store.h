@@ -75,7 +75,7 @@ class MemorySaleStore final : public SaleStore {
   // id's text), or kOtherId with the id in `other_ids` (an id without a compact key).
   static constexpr uint64_t kInFlight = ~uint64_t{0};
   static constexpr uint64_t kOtherId = ~uint64_t{1};
-  struct DedupShard {
+  struct alignas(64) DedupShard {  // a cache line of its own (see the other shards)
     absl::Mutex mu;
     absl::flat_hash_map<CompactString, uint64_t, CompactStringHash, CompactStringEq> holds
         ABSL_GUARDED_BY(mu);

@@ -65,7 +65,7 @@ class TokenLog {
     int64_t expires_ns;
     uint64_t state;  // kFresh, kInFlight, or an answer
   };
-  struct Shard {
+  struct alignas(64) Shard {  // a cache line of its own: no false sharing between threads
     mutable absl::Mutex mu;
     std::deque<Slot> slots ABSL_GUARDED_BY(mu);  // slots[i]: position first + i
     uint64_t first ABSL_GUARDED_BY(mu) = 0;
@@ -78,7 +78,6 @@ class TokenLog {
   std::string key_;  // 32 random bytes
   uint64_t id_;      // unique per log: what a thread's keyed MAC context belongs to
   std::array<Shard, kShards> shards_;
-  std::atomic<uint64_t> next_shard_{0};
 };
 
 }  // namespace seckill

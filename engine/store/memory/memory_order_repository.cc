@@ -127,7 +127,7 @@ std::string MemoryOrderRepository::idOf(uint64_t key) const {
 std::optional<Order> MemoryOrderRepository::find(uint64_t key) const {
   if (key == kNoKey || pairOf(key) == nullptr) return std::nullopt;
   const std::string id = idOf(key);
-  const Shard& shard = shards_[absl::HashOf(av(id)) % kShards];
+  const Shard& shard = shards_[shardIndex(id)];
   absl::MutexLock lock(&shard.mu);
   auto it = shard.orders.find(key);
   if (it == shard.orders.end()) return std::nullopt;
@@ -147,8 +147,14 @@ Order MemoryOrderRepository::orderOf(uint64_t key, const Record& r) const {
   return o;
 }
 
+size_t MemoryOrderRepository::shardIndex(std::string_view id) {
+  // The hash's top bits: other_orders hashes the same id and tags its slots with the low seven.
+  static_assert(kShards == 64);
+  return absl::HashOf(av(id)) >> 58;
+}
+
 MemoryOrderRepository::Shard& MemoryOrderRepository::shardFor(std::string_view id) {
-  return shards_[absl::HashOf(av(id)) % kShards];
+  return shards_[shardIndex(id)];
 }
 
 bool MemoryOrderRepository::insert(const Order& order, uint64_t* key_out) {

@@ -120,6 +120,7 @@ class MemoryOrderRepository final : public OrderRepository {
   uint64_t keyFor(std::string_view id, bool intern);
   const Pair* pairOf(uint64_t key) const;
   Order orderOf(uint64_t key, const Record& r) const;
+  static size_t shardIndex(std::string_view id);
   Shard& shardFor(std::string_view id);
   // After a transition that applied: files a finished order for forgetting.
   void fileFinished(Shard& shard, uint64_t key, std::string_view id, absl::Time forget_after)

@@ -49,11 +49,27 @@ std::optional<CancelReason> cancelReasonFromInt(int64_t v) {
   return static_cast<CancelReason>(v);
 }
 
+namespace {
+std::atomic<uint64_t> next_generator_instance{1};
+}  // namespace
+
 OrderIdGenerator::OrderIdGenerator(uint64_t node_seed)
-    : node_(base36(node_seed & 0xFFFFFFFFFFFFull)) {}
+    : node_(base36(node_seed & 0xFFFFFFFFFFFFull)),
+      instance_(next_generator_instance.fetch_add(1, std::memory_order_relaxed)) {}
 
 std::string OrderIdGenerator::next(std::string_view sale_id) {
-  uint64_t seq = seq_.fetch_add(1, std::memory_order_relaxed) + 1;
+  struct Block {
+    uint64_t instance = 0;  // never a generator's
+    uint64_t next = 0;
+    uint64_t end = 0;
+  };
+  thread_local Block block;
+  if (block.instance != instance_ || block.next == block.end) {
+    block.instance = instance_;
+    block.next = seq_.fetch_add(kBlock, std::memory_order_relaxed) + 1;
+    block.end = block.next + kBlock;
+  }
+  uint64_t seq = block.next++;
   static constexpr char kDigits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   char digits[16];  // base 36, least significant first
   size_t n = 0;

@@ -103,6 +103,24 @@ TEST(OrderIdGeneratorTest, IdsAreUniqueAcrossThreadsAndNodes) {
   EXPECT_EQ(all.size(), 20000u);
 }
 
+// Sequence numbers come to a thread in blocks of one generator: a new generator where an old
+// one lived counts from 1, and two used in turn on one thread never give the same id.
+TEST(OrderIdGeneratorTest, ABlockBelongsToOneGenerator) {
+  for (int round = 0; round < 2; ++round) {
+    OrderIdGenerator g(5);  // the same stack slot each round
+    EXPECT_EQ(g.next("s"), "5-1-s");
+    EXPECT_EQ(g.next("s"), "5-2-s");
+  }
+  OrderIdGenerator a(1), b(2);
+  std::set<std::string> of_a, of_b;
+  for (int i = 0; i < 100; ++i) {
+    of_a.insert(a.next("s"));
+    of_b.insert(b.next("s"));
+  }
+  EXPECT_EQ(of_a.size(), 100u);
+  EXPECT_EQ(of_b.size(), 100u);
+}
+
 TEST(OrderIdGeneratorTest, SaleOfOrderId) {
   OrderIdGenerator g(99);
   std::string longest = g.next(std::string(64, 's'));

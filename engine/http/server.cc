@@ -21,7 +21,9 @@
 // only stores an integer instead of re-arming a timer per request.
 #include "engine/http/server.h"
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <algorithm>
@@ -41,6 +43,7 @@
 #include "boost/asio/basic_waitable_timer.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/posix/basic_stream_descriptor.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/asio/write.hpp"
 #include "engine/core/strings.h"
@@ -59,6 +62,7 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
 using SteadyClock = std::chrono::steady_clock;
 using Timer = asio::basic_waitable_timer<SteadyClock, asio::wait_traits<SteadyClock>, Executor>;
+using Descriptor = asio::posix::basic_stream_descriptor<Executor>;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
 constexpr int64_t kNever = INT64_MAX;
@@ -153,6 +157,16 @@ class Worker : public std::enable_shared_from_this<Worker> {
 
   void accept();
   void scheduleSweep();
+
+  // Readiness of the connections that wait for their next request: an epoll set of the
+  // worker's own, edge-triggered, each socket added once for its whole life (as nginx does).
+  // Asio 1.74 re-arms a descriptor with an epoll_ctl on every async_wait, one system call per
+  // request; this set is re-armed once per batch of ready connections. Without it (epoll
+  // failed), connections wait through Asio.
+  void startReadiness();
+  // Adds `c`'s socket to the set; false if it could not (the connection waits through Asio).
+  bool watch(Connection* c, int fd, uint64_t& token);
+  void unwatch(uint64_t token, int fd);
   // Stops accepting and closes every connection.
   void closeAll();
   // Stops accepting and closes the connections that wait for a request; the others answer the
@@ -193,9 +207,17 @@ class Worker : public std::enable_shared_from_this<Worker> {
  private:
   void onAccept(const error_code& ec, Socket socket);
   void onSweep(const error_code& ec);
+  void armReadiness();
+  void onReadiness(const error_code& ec);
 
   Timer sweep_{ioc};
   Timer accept_retry_{ioc};
+  Descriptor readiness_{ioc};  // the epoll set, watched by Asio's reactor
+  // The watched connections by slot; an event's token is slot | generation << 32, and a
+  // slot's generation moves on when its connection leaves, so a late event finds no one.
+  std::vector<Connection*> watched_;
+  std::vector<uint32_t> watched_generation_;
+  std::vector<uint32_t> free_slots_;
   Connection* head_ = nullptr;  // intrusive list of open connections
 
   std::mutex gate_mu_;
@@ -221,7 +243,19 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
     const auto peer = socket_.remote_endpoint(ec);
     if (!ec) remote_ip_ = peer.address().to_string();
     deadline_ = addSaturated(steadyNanos(), worker_->limits.idle_timeout);
+    watched_ = worker_->watch(this, socket_.native_handle(), watch_token_);
     awaitRequest();
+  }
+
+  // The worker's readiness set saw bytes (or the end) arrive on the socket.
+  void onReadinessEvent() {
+    if (closed_) return;
+    if (waiting_) {
+      waiting_ = false;
+      onReadable({});
+    } else {
+      maybe_readable_ = true;  // read when the connection next waits
+    }
   }
 
   // Closes the socket; pending operations complete with operation_aborted.
@@ -233,6 +267,8 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
     std::shared_ptr<Connection> keep = std::move(registered);
     worker_->unlink(this);
     worker_->metrics.connectionClosed();
+    if (watched_) worker_->unwatch(watch_token_, socket_.native_handle());
+    waiting_ = false;
     error_code ignored;
     socket_.close(ignored);
     if (timer_) timer_->cancel();
@@ -308,6 +344,12 @@ class Connection final : public Exchange, public std::enable_shared_from_this<Co
   int64_t started_ = 0;        // when the current request was parsed
   size_t lingered_ = 0;        // bytes drained while lingering
   int nesting_ = 0;            // requests answered inline within one handler
+  uint64_t watch_token_ = 0;   // in the worker's readiness set, when watched_
+  bool watched_ = false;       // waits through the worker's readiness set (not Asio)
+  bool waiting_ = false;       // watched_, idle, and reads when the set reports bytes
+  // Bytes may be waiting: true until a read came back short or empty (a short read took
+  // everything there was; bytes that come later bring an event of their own).
+  bool maybe_readable_ = true;
   bool head_started_ = false;  // the current request's first byte arrived
   bool in_flight_ = false;     // a request is with the core or its answer is being written
   bool keep_alive_ = true;
@@ -368,6 +410,77 @@ void Worker::onAccept(const error_code& ec, Socket socket) {
   accept();
 }
 
+void Worker::startReadiness() {
+  const int fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (fd < 0) return;  // connections wait through Asio
+  error_code ec;
+  readiness_.assign(fd, ec);
+  if (ec) {
+    ::close(fd);
+    return;
+  }
+  armReadiness();
+}
+
+bool Worker::watch(Connection* c, int fd, uint64_t& token) {
+  if (!readiness_.is_open()) return false;
+  uint32_t slot;
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else {
+    slot = static_cast<uint32_t>(watched_.size());
+    watched_.push_back(nullptr);
+    watched_generation_.push_back(0);
+  }
+  token = uint64_t{watched_generation_[slot]} << 32 | slot;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = token;
+  if (::epoll_ctl(readiness_.native_handle(), EPOLL_CTL_ADD, fd, &ev) != 0) {
+    free_slots_.push_back(slot);
+    return false;
+  }
+  watched_[slot] = c;
+  return true;
+}
+
+void Worker::unwatch(uint64_t token, int fd) {
+  const auto slot = static_cast<uint32_t>(token);
+  epoll_event ev{};  // ignored; non-null for kernels before 2.6.9
+  (void)::epoll_ctl(readiness_.native_handle(), EPOLL_CTL_DEL, fd, &ev);
+  watched_[slot] = nullptr;
+  ++watched_generation_[slot];
+  free_slots_.push_back(slot);
+}
+
+void Worker::armReadiness() {
+  readiness_.async_wait(asio::posix::descriptor_base::wait_read,
+                        [this](const error_code& ec) { onReadiness(ec); });
+}
+
+void Worker::onReadiness(const error_code& ec) {
+  if (ec || closed_all) return;
+  epoll_event events[64];
+  int n;
+  do {
+    n = ::epoll_wait(readiness_.native_handle(), events, 64, 0);
+  } while (n < 0 && errno == EINTR);
+  for (int i = 0; i < n; ++i) {
+    const uint64_t token = events[i].data.u64;
+    const auto slot = static_cast<uint32_t>(token);
+    // A connection closed earlier in this batch left its slot with a new generation.
+    if (slot >= watched_.size() || watched_[slot] == nullptr ||
+        watched_generation_[slot] != static_cast<uint32_t>(token >> 32)) {
+      continue;
+    }
+    // Held for the call: it may close the connection and drop the list's reference.
+    std::shared_ptr<Connection> c = watched_[slot]->shared_from_this();
+    c->onReadinessEvent();
+  }
+  if (!closed_all) armReadiness();
+}
+
 void Worker::scheduleSweep() {
   const int64_t shortest = std::min(limits.header_timeout, limits.idle_timeout);
   const int64_t interval = std::clamp<int64_t>(shortest / 4, 5'000'000, 500'000'000);
@@ -409,6 +522,7 @@ void Worker::closeAll() {
   sweep_.cancel();
   accept_retry_.cancel();
   while (head_ != nullptr) head_->close();
+  readiness_.cancel(ignored);
 }
 
 std::string_view Worker::dateHeader() {
@@ -431,6 +545,16 @@ void Connection::awaitRequest() {
     worker_->states.give(std::move(state_));
     worker_->metrics.requestStateReturned();
   }
+  if (watched_) {
+    // No system call: the worker's readiness set reports the next bytes. Bytes that may be
+    // there already are read on the next turn of the loop.
+    if (maybe_readable_) {
+      asio::post(worker_->ioc, [self = shared_from_this()] { self->onReadable({}); });
+    } else {
+      waiting_ = true;
+    }
+    return;
+  }
   // A wait needs no buffer. It costs an epoll_ctl (Asio 1.74 re-arms the descriptor) where
   // async_read_some would first try a recv, which fails with EAGAIN when the client waits for
   // its answer before sending the next request: the same count of system calls (measured:
@@ -444,11 +568,14 @@ void Connection::onReadable(const error_code& ec) {
   if (ec) return close();
   takeState();
   error_code read_ec;
-  const size_t n = socket_.read_some(state_->reader.prepareRead(), read_ec);  // non-blocking
+  const asio::mutable_buffer space = state_->reader.prepareRead();
+  const size_t n = socket_.read_some(space, read_ec);  // non-blocking
   if (read_ec == asio::error::would_block || read_ec == asio::error::try_again) {
+    maybe_readable_ = false;
     return awaitRequest();
   }
   if (read_ec) return close();  // eof, reset: nobody to answer
+  maybe_readable_ = n == space.size();
   state_->reader.commitRead(n);
   parseBuffered();
 }
@@ -492,6 +619,7 @@ void Connection::readMore() {
 void Connection::onRead(const error_code& ec, size_t n) {
   if (closed_) return;
   if (ec) return close();  // eof, reset, aborted: nobody to answer
+  maybe_readable_ = true;  // Asio's read: whether it drained the socket is not known here
   state_->reader.commitRead(n);
   parseBuffered();
 }
@@ -686,6 +814,7 @@ void ServerImpl::start() {
   if (started_ || stopped_) return;
   started_ = true;
   for (const auto& w : workers_) {
+    w->startReadiness();
     w->accept();
     w->scheduleSweep();
     threads_.emplace_back([w] { w->ioc.run(); });

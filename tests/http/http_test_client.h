@@ -148,6 +148,26 @@ class TestClient {
     return !ec;
   }
 
+  // Reads until at least `n` bytes wait unparsed (readReply parses them later).
+  bool readAtLeast(size_t n) {
+    while (buffer_.size() < n) {
+      size_t got = 0;
+      const auto space = buffer_.prepare(64 * 1024);
+      boost::system::error_code ec = run(
+          [&](auto done) {
+            stream_.async_read_some(
+                space, [done](boost::system::error_code e, size_t m) mutable { done(e, m); });
+          },
+          &got);
+      if (ec) {
+        error_ = "read: " + ec.message();
+        return false;
+      }
+      buffer_.commit(got);
+    }
+    return true;
+  }
+
   // Reads one answer.
   Reply readReply() {
     namespace bhttp = boost::beast::http;

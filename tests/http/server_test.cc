@@ -161,6 +161,24 @@ TEST_F(ServerTest, HugeAnswerToASlowReader) {
   EXPECT_EQ(c.get("/healthz").status, 200);
 }
 
+// The next request arrives while the connection still writes an answer (the kernel buffers
+// are full): the edge its bytes raise comes while nobody waits for it, and the bytes are read
+// once the answer is out. A lost edge leaves the second request unanswered.
+TEST_F(ServerTest, ARequestThatArrivesWhileAnAnswerIsWrittenIsRead) {
+  const std::string filler(8 << 20, '#');
+  extra_metric_bytes_ = filler.size();
+  start();
+  TestClient c(port_, std::chrono::seconds(20));
+  ASSERT_TRUE(c.sendRaw("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(c.readAtLeast(1)) << c.error();  // the request was read: its answer is under way
+  ASSERT_TRUE(c.sendRaw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  Reply big = c.readReply();
+  ASSERT_EQ(big.status, 200) << c.error();
+  EXPECT_GT(big.body.size(), filler.size());
+  Reply next = c.readReply();
+  EXPECT_EQ(next.status, 200) << c.error();
+}
+
 TEST_F(ServerTest, IdempotentReplayHeader) {
   start();
   TestClient c(port_);

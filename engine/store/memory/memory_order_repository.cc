@@ -5,9 +5,9 @@
 #include <queue>
 #include <vector>
 
-#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "engine/core/strings.h"
+#include "engine/store/memory/shard_of.h"
 
 namespace seckill {
 namespace {
@@ -148,9 +148,7 @@ Order MemoryOrderRepository::orderOf(uint64_t key, const Record& r) const {
 }
 
 size_t MemoryOrderRepository::shardIndex(std::string_view id) {
-  // The hash's top bits: other_orders hashes the same id and tags its slots with the low seven.
-  static_assert(kShards == 64);
-  return absl::HashOf(av(id)) >> 58;
+  return shardOf<kShards>(id);
 }
 
 MemoryOrderRepository::Shard& MemoryOrderRepository::shardFor(std::string_view id) {

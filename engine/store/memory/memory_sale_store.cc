@@ -4,12 +4,12 @@
 #include <utility>
 #include <vector>
 
-#include "absl/hash/hash.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "engine/core/strings.h"
 #include "engine/core/token.h"
+#include "engine/store/memory/shard_of.h"
 
 namespace seckill {
 // A per-sale queue of attempts and the single thread that runs them in
@@ -95,11 +95,7 @@ MemorySaleStore::SaleSlot* MemorySaleStore::find(std::string_view sale_id) const
 
 MemorySaleStore::DedupShard& MemorySaleStore::dedupShard(SaleSlot& sale,
                                                          std::string_view user_id) {
-  // The hash's top bits: the shard's map hashes the same id and takes its low seven bits as
-  // the tag it compares slots by, so low bits here would leave every key of a shard with one of
-  // two tags, and each lookup compared (a cache miss each) most of the slots it probed.
-  static_assert(kShards == 64);
-  return sale.dedup[absl::HashOf(av(user_id)) >> 58];
+  return sale.dedup[shardOf<kShards>(user_id)];
 }
 
 std::string MemorySaleStore::heldBy(DedupShard& shard, std::string_view user_id,

@@ -141,6 +141,32 @@ absl::StatusOr<Order> getOrder(MemoryOrderRepository& repo, std::string_view id)
       [&](Callback<absl::StatusOr<Order>> done) { repo.get(id, std::move(done)); });
 }
 
+TEST(MemoryOrderRepositoryCompactTest, APlaceStaysValidWhileTheTablesGrow) {
+  // The memory sale store takes an order's place before its dedup and inserts it after, while
+  // other threads insert: a place must survive the tables growing (it holds no slot).
+  MemoryOrderRepository repo;
+  const Order first = generated("k3x9-1-flash-2026", "flash-2026", "alice");
+  const Order other = generated("k3x9-Zz-flash-2026", "flash-2026", "bob");  // kept as a string
+  const MemoryOrderRepository::Place first_place = repo.place(first);
+  const MemoryOrderRepository::Place other_place = repo.place(other);
+  for (int i = 2; i < 20'000; ++i) {
+    ASSERT_TRUE(repo.insert(generated(absl::StrCat("k3x9-", absl::Hex(i), "-flash-2026"),
+                                      "flash-2026", absl::StrCat("u", i))));
+  }
+  uint64_t key = MemoryOrderRepository::kNoKey;
+  ASSERT_TRUE(repo.insert(first, first_place, &key));
+  EXPECT_EQ(key, repo.keyOf(first.id));
+  EXPECT_NE(key, MemoryOrderRepository::kNoKey);
+  EXPECT_EQ(getOrder(repo, first.id)->user_id, "alice");
+  ASSERT_TRUE(repo.insert(other, other_place, &key));
+  EXPECT_EQ(key, MemoryOrderRepository::kNoKey);
+  EXPECT_EQ(getOrder(repo, other.id)->user_id, "bob");
+  // A place is no licence: an id already held is refused at its place too.
+  EXPECT_FALSE(repo.insert(first, repo.place(first)));
+  EXPECT_FALSE(repo.insert(other, repo.place(other)));
+  EXPECT_EQ(repo.size(), 20'000u);
+}
+
 TEST(MemoryOrderRepositoryCompactTest, GeneratedIdsAreKeptCompactAndReadBackExactly) {
   MemoryOrderRepository repo;
   // A user id longer than the 23 characters kept inline, and one within.

@@ -155,14 +155,27 @@ MemoryOrderRepository::Shard& MemoryOrderRepository::shardFor(std::string_view i
   return shards_[shardIndex(id)];
 }
 
-bool MemoryOrderRepository::insert(const Order& order, uint64_t* key_out) {
-  const OrderState state = order.state;
-  // Under a compact key when the id names the order's own sale (OrderIdGenerator's ids do);
-  // times are kept to the nanosecond, the clocks' resolution.
-  uint64_t key = kNoKey;
+MemoryOrderRepository::Place MemoryOrderRepository::place(const Order& order) {
+  // Under a compact key when the id names the order's own sale (OrderIdGenerator's ids do).
+  Place at;
   const std::optional<std::string_view> sale = saleOfOrderId(order.id);
-  if (sale && *sale == order.sale_id) key = keyFor(order.id, /*intern=*/true);
-  Shard& shard = shardFor(order.id);
+  if (sale && *sale == order.sale_id) at.key = keyFor(order.id, /*intern=*/true);
+  at.shard = shardIndex(order.id);
+  if (at.key != kNoKey) {
+    // Under the lock: the table may be growing in another thread. The hint costs this lock
+    // pair and pays for itself (docs/benchmarks.md, "Per-order cost").
+    Shard& shard = shards_[at.shard];
+    absl::MutexLock lock(&shard.mu);
+    shard.orders.prefetch(at.key);
+  }
+  return at;
+}
+
+bool MemoryOrderRepository::insert(const Order& order, const Place& at, uint64_t* key_out) {
+  const OrderState state = order.state;
+  // Times are kept to the nanosecond, the clocks' resolution.
+  const uint64_t key = at.key;
+  Shard& shard = shards_[at.shard];
   {
     absl::MutexLock lock(&shard.mu);
     // An id is in one table or the other, never both.

@@ -41,10 +41,24 @@ class MemoryOrderRepository final : public OrderRepository {
   MemoryOrderRepository(const MemoryOrderRepository&) = delete;
   MemoryOrderRepository& operator=(const MemoryOrderRepository&) = delete;
 
+  // Where insert() will put an order: its compact key (kNoKey: kept as a string) and its
+  // shard, worked out once.
+  class Place {
+   private:
+    friend class MemoryOrderRepository;
+    uint64_t key = kNoKey;
+    size_t shard = 0;
+  };
+  // The place of `order` (interning its (node, sale) pair when its id has one). It also starts
+  // loading the lines of the shard's table that an insert under that key reads, so that what the
+  // caller does until insert() (the dedup, the unit) overlaps those cache misses: the table
+  // grows by an order a request, and the misses were most of the insert's time.
+  Place place(const Order& order);
   // Records a new order (the memory sale store's atomic step calls this).
   // Returns false, changing nothing, if the id exists. `key` (optional) receives the order's
-  // compact key, or kNoKey.
-  bool insert(const Order& order, uint64_t* key = nullptr);
+  // compact key, or kNoKey. `at` is place(order).
+  bool insert(const Order& order, const Place& at, uint64_t* key = nullptr);
+  bool insert(const Order& order, uint64_t* key = nullptr) { return insert(order, place(order), key); }
   // The compact key an existing or future order with this id has (kNoKey: none; the id is
   // kept as a string). Never interns anything.
   uint64_t keyOf(std::string_view order_id) const;

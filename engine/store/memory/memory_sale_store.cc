@@ -185,6 +185,9 @@ AttemptResult MemorySaleStore::runAttempt(SaleSlot& sale, OrderAttempt& a, absl:
     return r;
   }
 
+  // Where the order would go: its table's lines load while the dedup and the unit are taken.
+  const MemoryOrderRepository::Place order_place = orders_.place(a.order);
+
   // 2. The (user, sale) dedup key, taken before any stock is touched.
   const std::string_view user = a.order.user_id;
   DedupShard& dshard = dedupShard(sale, user);
@@ -221,7 +224,7 @@ AttemptResult MemorySaleStore::runAttempt(SaleSlot& sale, OrderAttempt& a, absl:
   r.outcome = AttemptOutcome::kCreated;
   r.order = std::move(a.order);  // `user` viewed a.order: r.order's from here on
   uint64_t order_key = MemoryOrderRepository::kNoKey;
-  orders_.insert(r.order, &order_key);  // kept compact: no copy of the order's strings
+  orders_.insert(r.order, order_place, &order_key);  // compact: no copy of the order's strings
   {
     const std::string_view holder = r.order.user_id;
     absl::MutexLock lock(&dshard.mu);

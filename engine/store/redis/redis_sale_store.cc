@@ -1,5 +1,6 @@
 #include "engine/store/redis/redis_sale_store.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -210,7 +211,11 @@ void RedisSaleStore::sendGroup(Sale& sale, std::vector<Queued> group) {
       redis_keys::buyers(sale_id),
       redis_keys::orderRecords(sale_id),
   };
-  std::vector<std::string> args = {sale_id, options_.stream_orders ? "1" : "0"};
+  // The group's delayed cancel comes due at the latest pay_before of its attempts.
+  absl::Time cancel_due = absl::InfinitePast();
+  for (const Queued& q : group) cancel_due = std::max(cancel_due, q.attempt.order.pay_before);
+  std::vector<std::string> args = {sale_id, options_.stream_orders ? "1" : "0",
+                                   std::to_string(toRedisMicros(cancel_due))};
   args.reserve(args.size() + 8 * group.size());
   for (const Queued& q : group) {
     const OrderAttempt& a = q.attempt;

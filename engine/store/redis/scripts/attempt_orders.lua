@@ -10,9 +10,10 @@
 --       record), then from 7 on the token hash of each attempt that has a token,
 --       in the attempts' order (an attempt without one has no key)
 -- ARGV: 1 sale id, 2 append created orders to the stream (0|1: only when a
---       writer consumes it), then per attempt i (0-based) at 3 + 8i: order id, user id,
---       token ('' = none), flags (1 = a token is required, + 2 = the window is open),
---       now (ms), created_at, pay_before, updated_at (us)
+--       writer consumes it), 3 the latest pay_before (us) of the group's attempts (when
+--       its delayed cancel comes due), then per attempt i (0-based) at 4 + 8i: order id,
+--       user id, token ('' = none), flags (1 = a token is required, + 2 = the window is
+--       open), now (ms), created_at, pay_before, updated_at (us)
 -- Returns one answer per attempt: its code alone, or {code, replayed (0|1),
 -- order id, created_at, pay_before, updated_at} for a duplicate (the holder's
 -- order id) and a replayed token (the first use's answer); code: 0 created,
@@ -28,8 +29,8 @@
 -- redis_reply_util.h).
 local stock_key, stream_key, cancel_key, counts_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local buyers_key, records_key = KEYS[5], KEYS[6]
-local sale_id, stream = ARGV[1], ARGV[2] == '1'
-local n = (#ARGV - 2) / 8
+local sale_id, stream, cancel_due = ARGV[1], ARGV[2] == '1', ARGV[3]
+local n = (#ARGV - 3) / 8
 
 -- Redis keeps what a script wrote before an error, and an order written without
 -- its unit taken would oversell. So every key the group writes is checked
@@ -51,7 +52,7 @@ for _, c in ipairs(checks) do
 end
 
 local users = {}
-for i = 0, n - 1 do users[i + 1] = ARGV[4 + 8 * i] end
+for i = 0, n - 1 do users[i + 1] = ARGV[5 + 8 * i] end
 local held = redis.call('HMGET', buyers_key, unpack(users))  -- a wrong type fails here
 
 local function failed(reply)
@@ -61,7 +62,6 @@ end
 local taken, results = 0, {}
 local new_buyers, new_records, cancels, streamed = {}, {}, {}, {}
 local bought = {}  -- users who ordered earlier in this group
-local cancel_due, cancel_score = -math.huge, nil  -- the latest pay_before of the group
 
 -- Records a first use's answer on its token (the replay answer) at once, so a
 -- later attempt of the same group with that token replays it. The token hash
@@ -77,15 +77,17 @@ end
 
 local token_keys = 6  -- the last token key taken
 for i = 0, n - 1 do
-  local a = 3 + 8 * i
+  local a = 4 + 8 * i
   local user_id, token = ARGV[a + 1], ARGV[a + 2]
   local token_key
   if token ~= '' then
     token_keys = token_keys + 1
     token_key = KEYS[token_keys]
   end
-  local flags = tonumber(ARGV[a + 3])
-  local require_token, window_open = flags % 2 == 1, flags >= 2
+  -- Compared as text: tonumber() is a strtod, and conversions were a tenth of this script.
+  local flags = ARGV[a + 3]
+  local require_token = flags == '1' or flags == '3'
+  local window_open = flags == '2' or flags == '3'
   -- An answer that carries nothing but its code is the code alone (an attempt
   -- created now needs nothing more: the engine has the order); a duplicate and
   -- a replay answer {code, replayed, order id, created, pay_before, updated}.
@@ -133,7 +135,6 @@ for i = 0, n - 1 do
       new_records[2 * taken - 1] = order_id
       new_records[2 * taken] = '0 0 ' .. created .. ' ' .. pay_before .. ' ' .. updated .. ' ' .. user_id
       cancels[taken] = order_id
-      if tonumber(pay_before) > cancel_due then cancel_due, cancel_score = tonumber(pay_before), pay_before end
       if stream then streamed[taken] = {order_id, user_id, created, pay_before} end
       if token ~= '' then record(token_key, 0, order_id, created, pay_before, updated) end
       result = 0
@@ -153,9 +154,11 @@ if taken > 0 then
     redis.call('XADD', stream_key, '*', 'id', s[1], 'user', s[2], 'created', s[3],
                'pay_before', s[4])
   end
-  -- One delayed-cancel member for the group, due at its latest pay_before:
-  -- consume_due.lua splits it into one member per order when it comes due.
-  redis.call('ZADD', cancel_key, cancel_score, table.concat(cancels, ' '))
+  -- One delayed-cancel member for the group, due at the latest pay_before of its
+  -- attempts (the engine works it out: no number is parsed here per order), which is
+  -- never before any of its orders' own: consume_due.lua splits the member into one
+  -- per order when it comes due.
+  redis.call('ZADD', cancel_key, cancel_due, table.concat(cancels, ' '))
   redis.call('HINCRBY', counts_key, 'pending', taken)
   redis.call('HINCRBY', counts_key, 'cancel_queue', taken)
 end

@@ -353,6 +353,53 @@ TEST_F(RedisStoreTest, AttemptsWaitingForTheSalesCallGoTogetherInArrivalOrder) {
   client.shutdown();
 }
 
+// A group runs at one instant in Redis, so its tokens are judged at its latest arrival: a
+// token still valid when its attempt arrived, but expired when a later attempt of the same
+// group arrived, is invalid; the same token alone, judged at its own arrival, is not.
+TEST_F(RedisStoreTest, AGroupsTokensAreJudgedAtItsLatestArrival) {
+  RedisClient client(testing::clientOptionsFor(server));
+  RedisSaleStore store(client, RedisSaleStore::Options{});
+  SaleSpec late = RedisWorld::spec("late", 5);
+  late.require_token = true;
+  ASSERT_TRUE(store.addSale(late).ok());
+  auto token = [&](std::string_view user, absl::Time expires) {
+    return *testing::await<absl::StatusOr<std::string>>(
+        [&](auto done) { store.issueToken("late", user, expires, std::move(done)); });
+  };
+  const std::string t_carol = token("carol", kT0 + absl::Hours(1));
+  const std::string t_alice = token("alice", kT0 + absl::Milliseconds(10));
+  const std::string t_bob = token("bob", kT0 + absl::Hours(1));
+  const std::string t_dave = token("dave", kT0 + absl::Milliseconds(10));
+
+  auto send = [&](OrderAttempt a, absl::Time now) {
+    auto promise = std::make_shared<std::promise<absl::StatusOr<AttemptResult>>>();
+    std::future<absl::StatusOr<AttemptResult>> f = promise->get_future();
+    store.attemptOrder(std::move(a), now, [promise](absl::StatusOr<AttemptResult> r) {
+      promise->set_value(std::move(r));
+    });
+    return f;
+  };
+  ASSERT_EQ(*server.query({"CLIENT", "PAUSE", "300", "WRITE"}), "OK");
+  auto carol = send(attemptOf("late", "carol", t_carol), kT0);  // alone: the pause holds it
+  // These two wait for carol's call and go together, judged at bob's arrival.
+  auto alice = send(attemptOf("late", "alice", t_alice), kT0 + absl::Milliseconds(5));
+  auto bob = send(attemptOf("late", "bob", t_bob), kT0 + absl::Milliseconds(20));
+  absl::StatusOr<AttemptResult> r_carol = carol.get(), r_alice = alice.get(), r_bob = bob.get();
+  ASSERT_TRUE(r_carol.ok() && r_alice.ok() && r_bob.ok());
+  EXPECT_EQ(r_carol->outcome, AttemptOutcome::kCreated);
+  EXPECT_EQ(r_alice->outcome, AttemptOutcome::kInvalidToken);
+  EXPECT_EQ(r_bob->outcome, AttemptOutcome::kCreated);
+  EXPECT_EQ(store.attemptGroups(), 2u);
+
+  // Alone, at the same arrival as alice's, the same kind of token is valid.
+  absl::StatusOr<AttemptResult> r_dave =
+      send(attemptOf("late", "dave", t_dave), kT0 + absl::Milliseconds(5)).get();
+  ASSERT_TRUE(r_dave.ok()) << r_dave.status();
+  EXPECT_EQ(r_dave->outcome, AttemptOutcome::kCreated);
+  EXPECT_EQ(*server.query({"GET", redis_keys::stock("late")}), "2");
+  client.shutdown();
+}
+
 // A group's token keys are only those of the attempts that present a token, in their order:
 // attempts with and without one, mixed in one group, each read and mark their own token; a
 // closed window answers "not open" whatever the token.

@@ -211,12 +211,20 @@ void RedisSaleStore::sendGroup(Sale& sale, std::vector<Queued> group) {
       redis_keys::buyers(sale_id),
       redis_keys::orderRecords(sale_id),
   };
-  // The group's delayed cancel comes due at the latest pay_before of its attempts.
+  // The group's delayed cancel comes due at the latest pay_before of its attempts, and its
+  // tokens are judged at its latest arrival: the time nearest the script's one instant.
   absl::Time cancel_due = absl::InfinitePast();
-  for (const Queued& q : group) cancel_due = std::max(cancel_due, q.attempt.order.pay_before);
+  absl::Time now = absl::InfinitePast();
+  for (const Queued& q : group) {
+    cancel_due = std::max(cancel_due, q.attempt.order.pay_before);
+    now = std::max(now, q.now);
+  }
   std::vector<std::string> args = {sale_id, options_.stream_orders ? "1" : "0",
-                                   std::to_string(toRedisMicros(cancel_due))};
-  args.reserve(args.size() + 8 * group.size());
+                                   std::to_string(toRedisMicros(cancel_due)),
+                                   std::to_string(toRedisMillis(now))};
+  // Five arguments per attempt; the order's record is formatted here, once, so the
+  // script neither receives its times one by one nor concatenates it.
+  args.reserve(args.size() + 5 * group.size());
   for (const Queued& q : group) {
     const OrderAttempt& a = q.attempt;
     const Order& order = a.order;
@@ -227,10 +235,7 @@ void RedisSaleStore::sendGroup(Sale& sale, std::vector<Queued> group) {
     args.push_back(a.token);
     static constexpr std::string_view kFlags[] = {"0", "1", "2", "3"};
     args.emplace_back(kFlags[(a.require_token ? 1 : 0) + (a.window_open ? 2 : 0)]);
-    args.push_back(std::to_string(toRedisMillis(q.now)));
-    args.push_back(std::to_string(toRedisMicros(order.created_at)));
-    args.push_back(std::to_string(toRedisMicros(order.pay_before)));
-    args.push_back(std::to_string(toRedisMicros(order.updated_at)));
+    args.push_back(encodeOrderRecord(order));
   }
   groups_.fetch_add(1, std::memory_order_relaxed);
   grouped_.fetch_add(group.size(), std::memory_order_relaxed);

@@ -11,9 +11,11 @@
 --       in the attempts' order (an attempt without one has no key)
 -- ARGV: 1 sale id, 2 append created orders to the stream (0|1: only when a
 --       writer consumes it), 3 the latest pay_before (us) of the group's attempts (when
---       its delayed cancel comes due), then per attempt i (0-based) at 4 + 8i: order id,
---       user id, token ('' = none), flags (1 = a token is required, + 2 = the window is
---       open), now (ms), created_at, pay_before, updated_at (us)
+--       its delayed cancel comes due), 4 now (ms): the latest arrival of the group's
+--       attempts, when its tokens are judged; then per attempt i (0-based) at 5 + 5i:
+--       order id, user id, token ('' = none), flags (1 = a token is required, + 2 = the
+--       window is open), and the order's record should it be created (formatted by the
+--       engine: encodeOrderRecord)
 -- Returns one answer per attempt: its code alone, or {code, replayed (0|1),
 -- order id, created_at, pay_before, updated_at} for a duplicate (the holder's
 -- order id) and a replayed token (the first use's answer); code: 0 created,
@@ -26,11 +28,12 @@
 -- two HINCRBY of the counts; per created order only an XADD, and only when
 -- streaming. An order record is
 -- "<state> <reason> <created> <pay_before> <updated> <user>" (see
--- redis_reply_util.h).
+-- redis_reply_util.h); this script reads its times only for a token's answer and
+-- a stream entry.
 local stock_key, stream_key, cancel_key, counts_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local buyers_key, records_key = KEYS[5], KEYS[6]
-local sale_id, stream, cancel_due = ARGV[1], ARGV[2] == '1', ARGV[3]
-local n = (#ARGV - 3) / 8
+local sale_id, stream, cancel_due, now = ARGV[1], ARGV[2] == '1', ARGV[3], tonumber(ARGV[4])
+local n = (#ARGV - 4) / 5
 
 -- Redis keeps what a script wrote before an error, and an order written without
 -- its unit taken would oversell. So every key the group writes is checked
@@ -52,7 +55,7 @@ for _, c in ipairs(checks) do
 end
 
 local users = {}
-for i = 0, n - 1 do users[i + 1] = ARGV[5 + 8 * i] end
+for i = 0, n - 1 do users[i + 1] = ARGV[6 + 5 * i] end
 local held = redis.call('HMGET', buyers_key, unpack(users))  -- a wrong type fails here
 
 local function failed(reply)
@@ -77,7 +80,7 @@ end
 
 local token_keys = 6  -- the last token key taken
 for i = 0, n - 1 do
-  local a = 4 + 8 * i
+  local a = 5 + 5 * i
   local user_id, token = ARGV[a + 1], ARGV[a + 2]
   local token_key
   if token ~= '' then
@@ -98,7 +101,7 @@ for i = 0, n - 1 do
                           'r_code', 'r_oid', 'r_c', 'r_p', 'r_u')
     local exp = not failed(t) and tonumber(t[2])
     if failed(t) or not t[1] or t[1] ~= user_id or not exp
-        or tonumber(ARGV[a + 4]) >= exp then
+        or now >= exp then
       result = 3
     elseif t[3] == 'used' then
       result = {tonumber(t[4]) or 6, 1, t[5] or '', t[6] or '0', t[7] or '0', t[8] or '0'}
@@ -125,18 +128,21 @@ for i = 0, n - 1 do
       -- 4. One unit, the order, its stream entry (for the batch writer) and its
       -- delayed cancel. The buyer stays bound to the order until it is
       -- cancelled.
-      local order_id = ARGV[a]
-      local created, pay_before, updated = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
+      local order_id, order_record = ARGV[a], ARGV[a + 4]
       bought[user_id] = order_id
       left = left - 1
       taken = taken + 1
       new_buyers[2 * taken - 1] = user_id
       new_buyers[2 * taken] = order_id
       new_records[2 * taken - 1] = order_id
-      new_records[2 * taken] = '0 0 ' .. created .. ' ' .. pay_before .. ' ' .. updated .. ' ' .. user_id
+      new_records[2 * taken] = order_record
       cancels[taken] = order_id
-      if stream then streamed[taken] = {order_id, user_id, created, pay_before} end
-      if token ~= '' then record(token_key, 0, order_id, created, pay_before, updated) end
+      if stream or token ~= '' then
+        local created, pay_before, updated =
+          string.match(order_record, '^%S+ %S+ (%S+) (%S+) (%S+) ')
+        if stream then streamed[taken] = {order_id, user_id, created, pay_before} end
+        if token ~= '' then record(token_key, 0, order_id, created, pay_before, updated) end
+      end
       result = 0
     end
   end

@@ -1,5 +1,7 @@
 #include "engine/store/redis/redis_client.h"
 
+#include <hiredis/hiredis.h>
+
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -9,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "engine/store/redis/redis_reply_util.h"
 #include "tests/redis/redis_world.h"
 
 namespace seckill {
@@ -22,6 +25,39 @@ RedisClientOptions optionsFor(const testing::RedisServer& server) {
   RedisClientOptions o;
   o.port = server.port();
   return o;
+}
+
+// The client formats its commands itself: byte for byte what hiredis would send.
+TEST(RedisEncodeCommandTest, MatchesHiredisFormatting) {
+  std::string binary("a\0b\r\n$*", 8);
+  const std::vector<std::vector<std::string>> commands = {
+      {"PING"},
+      {"SET", "k", ""},
+      {"HSET", "h", binary, std::string(1000, 'x')},
+      {"EVALSHA", "0123456789abcdef0123456789abcdef01234567", "2", "k1", "k2", "1", "22", "333",
+       "4444", "55555", "666666", "7777777"},
+  };
+  std::string wire;
+  for (const auto& argv : commands) {
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const std::string& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    char* theirs = nullptr;
+    const int len =
+        redisFormatCommandArgv(&theirs, static_cast<int>(argv.size()), ptrs.data(), lens.data());
+    ASSERT_GT(len, 0);
+    redis_internal::encodeCommand(argv, wire);
+    EXPECT_EQ(wire, std::string(theirs, static_cast<size_t>(len))) << argv[0];
+    redisFreeCommand(theirs);
+  }
+  // The scratch string is reused: a shorter command after a longer one keeps its capacity.
+  const size_t capacity = wire.capacity();
+  redis_internal::encodeCommand({"PING"}, wire);
+  EXPECT_EQ(wire, "*1\r\n$4\r\nPING\r\n");
+  EXPECT_EQ(wire.capacity(), capacity);
 }
 
 TEST_F(RedisClientTest, ManyThreadsShareFewConnections) {

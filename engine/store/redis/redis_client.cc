@@ -44,21 +44,6 @@ bool isRedirect(const redisReply& r) {
   return msg.starts_with("MOVED ") || msg.starts_with("ASK ");
 }
 
-// The argv of `argv` as hiredis wants it.
-struct ArgvView {
-  explicit ArgvView(const std::vector<std::string>& argv) {
-    ptrs.reserve(argv.size());
-    lens.reserve(argv.size());
-    for (const std::string& a : argv) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-  }
-  int argc() const { return static_cast<int>(ptrs.size()); }
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-};
-
 // What asking a server CLUSTER SLOTS found out.
 struct Probe {
   bool reachable = false;
@@ -281,13 +266,18 @@ class RedisClient::Connection {
     if (client_.cluster_) client_.requestRefresh();
   }
 
+  // Queues `argv` in hiredis's output buffer (sent by the next write or blocking read).
+  bool append(const std::vector<std::string>& argv) {
+    redis_internal::encodeCommand(argv, wire_);
+    return redisAppendFormattedCommand(ctx_, wire_.data(), wire_.size()) == REDIS_OK;
+  }
+
   // One blocking command on this connection (nothing else in flight); the
   // raw reply (owned by the caller), or null with the connection dropped.
   redisReply* roundTripRaw(const std::vector<std::string>& argv) {
-    ArgvView v(argv);
     client_.sent_.fetch_add(1, std::memory_order_relaxed);
-    void* raw = redisCommandArgv(ctx_, v.argc(), v.ptrs.data(), v.lens.data());
-    if (raw == nullptr) {
+    void* raw = nullptr;
+    if (!append(argv) || redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
       lost_why_ = ctx_->errstr;
       lost(lost_why_);
     }
@@ -340,8 +330,7 @@ class RedisClient::Connection {
       if (c_.ctx_ == nullptr) return absl::UnavailableError("redis: not connected");
       std::string broken;
       for (const auto& argv : commands) {
-        ArgvView v(argv);
-        if (redisAppendCommandArgv(c_.ctx_, v.argc(), v.ptrs.data(), v.lens.data()) != REDIS_OK) {
+        if (!c_.append(argv)) {
           broken = c_.ctx_->errstr;
           break;
         }
@@ -427,20 +416,17 @@ class RedisClient::Connection {
     uint64_t written = 0;
     std::string broken;
     static const std::vector<std::string> kAsking = {"ASKING"};
-    static ArgvView kAskingArgv(kAsking);  // only read: hiredis copies it
     for (; sent < n; ++sent) {
       Pending& p = **batch[sent];
       if (p.script >= 0) p.argv[1] = shas_[p.script];
       if (p.asking) {
-        if (redisAppendCommandArgv(ctx_, kAskingArgv.argc(), kAskingArgv.ptrs.data(),
-                                   kAskingArgv.lens.data()) != REDIS_OK) {
+        if (!append(kAsking)) {
           broken = ctx_->errstr;
           break;
         }
         ++written;
       }
-      ArgvView v(p.argv);
-      if (redisAppendCommandArgv(ctx_, v.argc(), v.ptrs.data(), v.lens.data()) != REDIS_OK) {
+      if (!append(p.argv)) {
         broken = ctx_->errstr;
         break;
       }
@@ -538,6 +524,7 @@ class RedisClient::Connection {
 
   // Owned by the connection thread.
   redisContext* ctx_ = nullptr;
+  std::string wire_;  // append()'s scratch: one command's bytes, its capacity kept
   std::vector<std::string> shas_;
   std::string lost_why_;
   std::string down_why_;  // guarded by mu_: the last failed connect's reason

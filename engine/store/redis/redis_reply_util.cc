@@ -2,6 +2,9 @@
 
 #include <hiredis/hiredis.h>
 
+#include <charconv>
+#include <cstring>
+
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -71,6 +74,30 @@ std::optional<int64_t> asInt(const RedisReply& r) {
 std::string asString(const RedisReply& r) {
   if (r.type == RedisReply::Type::kInteger) return std::to_string(r.integer);
   return r.str;
+}
+
+void encodeCommand(const std::vector<std::string>& argv, std::string& out) {
+  // Each part is a header ("*" or "$", at most 20 digits, CRLF) and, for an argument, its
+  // bytes and a CRLF: 25 bytes beyond the bytes bound every one.
+  size_t bound = 25;
+  for (const std::string& a : argv) bound += 25 + a.size();
+  out.resize(bound);
+  char* p = out.data();
+  auto header = [&p](char kind, size_t n) {
+    *p++ = kind;
+    p = std::to_chars(p, p + 20, n).ptr;
+    *p++ = '\r';
+    *p++ = '\n';
+  };
+  header('*', argv.size());
+  for (const std::string& a : argv) {
+    header('$', a.size());
+    if (!a.empty()) std::memcpy(p, a.data(), a.size());
+    p += a.size();
+    *p++ = '\r';
+    *p++ = '\n';
+  }
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 std::string encodeOrderRecord(const Order& order) {

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "engine/core/order.h"
@@ -18,6 +19,11 @@ RedisReply copyReply(const redisReply& r);
 // The same, with an error reply as a Status: transient server states (LOADING, BUSY,
 // MASTERDOWN, TRYAGAIN, CLUSTERDOWN) are Unavailable, any other error Internal.
 absl::StatusOr<RedisReply> fromHiredis(const redisReply& r);
+
+// `argv` as one RESP command (an array of bulk strings), in place of `out`'s content:
+// the bytes hiredis's redisFormatCommandArgv makes, without its sds appends and
+// printf-style lengths. `out` keeps its capacity, so a reused one costs no allocation.
+void encodeCommand(const std::vector<std::string>& argv, std::string& out);
 
 // The integer in an integer reply or a decimal string reply.
 std::optional<int64_t> asInt(const RedisReply& r);

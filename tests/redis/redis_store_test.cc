@@ -547,6 +547,7 @@ TEST(OrderRecordTest, RoundTripsEveryFieldAndRefusesMalformedRecords) {
   o.pay_before = o.created_at + absl::Minutes(15);
   o.updated_at = o.created_at + absl::Seconds(3);
   const std::string record = redis_internal::encodeOrderRecord(o);
+  EXPECT_EQ(record, "2 2 1700000000123456 1700000900123456 1700000003123456 a user with spaces");
   absl::StatusOr<Order> back = redis_internal::parseOrderRecord("drop", o.id, record);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->id, o.id);

@@ -6,22 +6,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/core/strings.h"
+#include "engine/store/redis/redis_reply_util.h"
 
 namespace seckill::redis_internal {
 
 absl::Status authenticate(redisContext* c, const RedisAuth& auth) {
   if (!auth.enabled()) return absl::OkStatus();
-  std::vector<std::string_view> argv = {"AUTH"};
+  std::vector<std::string> argv = {"AUTH"};
   if (!auth.user.empty()) argv.push_back(auth.user);
   argv.push_back(auth.password);
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (std::string_view a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  auto* r = static_cast<redisReply*>(
-      redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  redisReply* r = blockingCommand(c, argv);
   if (r == nullptr) {
     return absl::UnavailableError(absl::StrCat("AUTH: connection lost (", c->errstr, ")"));
   }

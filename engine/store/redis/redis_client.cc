@@ -63,7 +63,7 @@ Probe probe(const RedisEndpoint& e, const RedisAuth& auth, absl::Duration timeou
     return out;
   }
   sent.fetch_add(1, std::memory_order_relaxed);
-  auto* r = static_cast<redisReply*>(redisCommand(c, "CLUSTER SLOTS"));
+  redisReply* r = redis_internal::blockingCommand(c, {"CLUSTER", "SLOTS"});
   if (r != nullptr) {
     out.reachable = true;
     if (r->type == REDIS_REPLY_ERROR) {
@@ -268,8 +268,7 @@ class RedisClient::Connection {
 
   // Queues `argv` in hiredis's output buffer (sent by the next write or blocking read).
   bool append(const std::vector<std::string>& argv) {
-    redis_internal::encodeCommand(argv, wire_);
-    return redisAppendFormattedCommand(ctx_, wire_.data(), wire_.size()) == REDIS_OK;
+    return redis_internal::appendCommand(ctx_, argv, wire_);
   }
 
   // One blocking command on this connection (nothing else in flight); the

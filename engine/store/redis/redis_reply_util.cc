@@ -100,6 +100,18 @@ void encodeCommand(const std::vector<std::string>& argv, std::string& out) {
   out.resize(static_cast<size_t>(p - out.data()));
 }
 
+bool appendCommand(redisContext* c, const std::vector<std::string>& argv, std::string& wire) {
+  encodeCommand(argv, wire);
+  return redisAppendFormattedCommand(c, wire.data(), wire.size()) == REDIS_OK;
+}
+
+redisReply* blockingCommand(redisContext* c, const std::vector<std::string>& argv) {
+  std::string wire;
+  void* raw = nullptr;
+  if (!appendCommand(c, argv, wire) || redisGetReply(c, &raw) != REDIS_OK) return nullptr;
+  return static_cast<redisReply*>(raw);
+}
+
 std::string encodeOrderRecord(const Order& order) {
   return absl::StrCat(static_cast<int>(order.state), " ", static_cast<int>(order.cancel_reason), " ",
                       toRedisMicros(order.created_at), " ", toRedisMicros(order.pay_before), " ",

@@ -10,7 +10,8 @@
 #include "engine/core/order.h"
 #include "engine/store/redis/redis_client.h"
 
-struct redisReply;  // <hiredis/hiredis.h>
+struct redisReply;    // <hiredis/hiredis.h>
+struct redisContext;  // <hiredis/hiredis.h>
 
 namespace seckill::redis_internal {
 
@@ -24,6 +25,12 @@ absl::StatusOr<RedisReply> fromHiredis(const redisReply& r);
 // the bytes hiredis's redisFormatCommandArgv makes, without its sds appends and
 // printf-style lengths. `out` keeps its capacity, so a reused one costs no allocation.
 void encodeCommand(const std::vector<std::string>& argv, std::string& out);
+// `argv` encoded into `wire` and queued in `c`'s output buffer (sent by its next write or
+// blocking read): the one way this client formats a command. False if hiredis refused it.
+bool appendCommand(redisContext* c, const std::vector<std::string>& argv, std::string& wire);
+// One blocking command on `c`, nothing else in flight: the raw reply (the caller frees
+// it), or null when the connection broke (`c->errstr` says why).
+redisReply* blockingCommand(redisContext* c, const std::vector<std::string>& argv);
 
 // The integer in an integer reply or a decimal string reply.
 std::optional<int64_t> asInt(const RedisReply& r);

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "engine/store/redis/redis_auth.h"
+#include "engine/store/redis/redis_reply_util.h"
 
 namespace seckill {
 namespace {
@@ -80,16 +81,12 @@ bool RedisSubscriber::session(const RedisEndpoint& endpoint) {
     }
     fd_ = c->fd;
   }
-  std::vector<const char*> ptrs = {"SUBSCRIBE"};
-  std::vector<size_t> lens = {9};
-  for (const std::string& ch : options_.channels) {
-    ptrs.push_back(ch.data());
-    lens.push_back(ch.size());
-  }
+  std::vector<std::string> argv = {"SUBSCRIBE"};
+  argv.insert(argv.end(), options_.channels.begin(), options_.channels.end());
+  std::string wire;
   bool had_subscribed = false;
   size_t confirmed = 0;
-  if (redisAppendCommandArgv(c, static_cast<int>(ptrs.size()), ptrs.data(), lens.data()) ==
-      REDIS_OK) {
+  if (redis_internal::appendCommand(c, argv, wire)) {
     while (true) {
       void* raw = nullptr;
       if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) break;  // broken or stopped

@@ -491,6 +491,13 @@ void EngineApp::collectApp(EngineStats& out) const {
   out.reloads_ok = reloads_ok_.load(std::memory_order_relaxed);
   out.reloads_rejected = reloads_failed_.load(std::memory_order_relaxed);
   out.shadow_logged = shadow_total_.load(std::memory_order_relaxed);
+  // The console's one-hour history grows for the engine's first hour, then stays: a soak or an
+  // operator reading RSS can take it out before calling growth a leak.
+  out.extra.push_back(MetricFamily{
+      "seckill_stats_history_bytes",
+      "Memory held by the one-hour stats history (grows for the first hour, then stays).",
+      MetricFamily::Type::kGauge,
+      {{"", static_cast<int64_t>(history_.bytes())}}});
   if (broadcast_) {
     out.extra.push_back(MetricFamily{
         "seckill_sale_broadcasts_total",

@@ -5,13 +5,16 @@
 
 namespace seckill::admin {
 
-StatsHistory::StatsHistory(size_t capacity) : slots_(std::max<size_t>(capacity, 1)) {}
+StatsHistory::StatsHistory(size_t capacity) : slots_(std::max<size_t>(capacity, 1)) {
+  for (const StatsSample& s : slots_) bytes_ += s.bytes();
+}
 
 void StatsHistory::push(const StatsSample& sample) {
   std::vector<std::shared_ptr<const Listener>> listeners;
   {
     absl::MutexLock lock(&mu_);
     StatsSample& slot = slots_[next_];
+    bytes_ -= slot.bytes();
     // Field by field into the slot, so its vectors and strings keep their buffers.
     std::vector<StatsSample::Route> routes = std::move(slot.routes);
     std::vector<StatsSample::Rule> rules = std::move(slot.rules);
@@ -46,6 +49,7 @@ void StatsHistory::push(const StatsSample& sample) {
     slot.rules = std::move(rules);
     slot.sales = std::move(sales);
     slot.breakers = std::move(breakers);
+    bytes_ += slot.bytes();
     next_ = (next_ + 1) % slots_.size();
     count_ = std::min(count_ + 1, slots_.size());
     listeners.reserve(listeners_.size());
@@ -101,9 +105,7 @@ size_t StatsHistory::size() const {
 
 size_t StatsHistory::bytes() const {
   absl::ReaderMutexLock lock(&mu_);
-  size_t n = 0;
-  for (const StatsSample& s : slots_) n += s.bytes();
-  return n;
+  return bytes_;
 }
 
 }  // namespace seckill::admin

@@ -48,7 +48,8 @@ class StatsHistory {
 
   size_t capacity() const { return slots_.size(); }
   size_t size() const;
-  // Memory held by the samples (their heap buffers included), for the bytes-per-hour figure.
+  // Memory held by the samples (their heap buffers included), for the bytes-per-hour figure and
+  // /metrics (seckill_stats_history_bytes). Kept as pushes change it, so reading it is O(1).
   size_t bytes() const;
 
  private:
@@ -59,6 +60,7 @@ class StatsHistory {
   std::vector<StatsSample> slots_ ABSL_GUARDED_BY(mu_);
   size_t next_ ABSL_GUARDED_BY(mu_) = 0;   // the slot the next push writes
   size_t count_ ABSL_GUARDED_BY(mu_) = 0;  // slots in use
+  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;  // what bytes() answers: the slots' bytes, summed
   uint64_t next_listener_ ABSL_GUARDED_BY(mu_) = 1;
   std::map<uint64_t, std::shared_ptr<const Listener>> listeners_ ABSL_GUARDED_BY(mu_);
 };

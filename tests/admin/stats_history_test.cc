@@ -54,6 +54,34 @@ TEST(StatsHistoryTest, KeepsAnHourOfSecondsInFixedMemory) {
   EXPECT_EQ(recent.front().seq, 7191u);
 }
 
+TEST(StatsHistoryTest, BytesFollowTheSlotsBuffers) {
+  StatsHistory h(2);
+  const size_t empty = h.bytes();
+  EXPECT_EQ(empty, 2 * sizeof(StatsSample));
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  h.push(busySecond(1, t0));
+  const size_t one = h.bytes();
+  // A fresh slot's buffers hold exactly the sample, as a copy of it does.
+  EXPECT_EQ(one, sizeof(StatsSample) + h.latest()->bytes());
+  EXPECT_GT(one, empty);
+  h.push(busySecond(2, t0 + absl::Seconds(1)));
+  EXPECT_EQ(h.bytes(), 2 * one - empty);
+  // A quiet second in the oldest slot: its vectors keep their buffers, the rules' names go.
+  StatsSample quiet;
+  quiet.seq = 3;
+  quiet.at = t0 + absl::Seconds(2);
+  h.push(quiet);
+  EXPECT_TRUE(h.latest()->rules.empty());
+  const size_t after_quiet = h.bytes();
+  EXPECT_LT(after_quiet, 2 * one - empty);
+  EXPECT_GT(after_quiet, one);
+  // A busy second over a busy one costs nothing more; over the quiet one, what it cost before.
+  h.push(busySecond(4, t0 + absl::Seconds(3)));
+  EXPECT_EQ(h.bytes(), after_quiet);
+  h.push(busySecond(5, t0 + absl::Seconds(4)));
+  EXPECT_EQ(h.bytes(), 2 * one - empty);
+}
+
 TEST(StatsHistoryTest, ASubscriberGetsTheHistoryThenEveryNewSecondOnce) {
   StatsHistory h(10);
   const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);

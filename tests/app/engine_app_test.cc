@@ -57,9 +57,10 @@ TEST(EngineAppTest, ServesOrdersAndExpiresTheUnpaidOnes) {
   EXPECT_THAT(metrics, HasSubstr("seckill_cancel_acked_total 1\n"));
   // The stats history's memory, at least its ring of empty samples.
   EXPECT_THAT(metrics, HasSubstr("# TYPE seckill_stats_history_bytes gauge\n"));
-  const size_t at = metrics.find("\nseckill_stats_history_bytes ");
+  const std::string gauge = "\nseckill_stats_history_bytes ";
+  const size_t at = metrics.find(gauge);
   ASSERT_NE(at, std::string::npos);
-  const long long history_bytes = std::stoll(metrics.substr(at + 29));
+  const long long history_bytes = std::stoll(metrics.substr(at + gauge.size()));
   EXPECT_GE(history_bytes, static_cast<long long>((*app)->statsHistory().capacity() *
                                                   sizeof(StatsSample)));
 

@@ -36,13 +36,10 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::StatsSnapshot> {
     shared_->kick();
   }
 
-  void OnWriteDone(bool ok) override {
-    if (!ok) {
-      shared_->fail(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
-      return;
-    }
-    shared_->written();
-  }
+  // A failed write (the call was cancelled or broke) still ends the write in flight: the
+  // Finish that follows needs `writing` clear, or the call never completes and the server's
+  // Shutdown waits for it forever.
+  void OnWriteDone(bool ok) override { shared_->written(ok); }
   void OnCancel() override { shared_->fail(grpc::Status::CANCELLED); }
   void OnDone() override {
     {
@@ -122,10 +119,14 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::StatsSnapshot> {
         r->StartWrite(&out);
       }
     }
-    void written() {
+    void written(bool ok) {
       {
         absl::MutexLock lock(&mu);
         writing = false;
+        if (!ok && !finishing) {
+          finishing = true;
+          final_status = grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed");
+        }
       }
       kick();
     }

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -562,6 +564,53 @@ TEST_F(AdminApiTest, TheStatsStreamAgreesWithMetricsDuringAnOrderStorm) {
   EXPECT_TRUE(saw_p99);
   ASSERT_EQ(got.back().sales_size(), 1);
   EXPECT_EQ(got.back().sales(0).stock_left(), 100 - created);
+}
+
+// A watcher that stops reading and then goes away while the engine's write to it is held up by
+// flow control: that write fails, and the stream must still finish, or the admin server's
+// shutdown (which waits for every stream) never returns and the engine cannot stop.
+TEST_F(AdminApiTest, AWatcherThatLeavesMidWriteDoesNotHoldUpTheEnginesStop) {
+  // Four MB of history in 64 KB seconds: far more than HTTP/2 lets the engine send unread.
+  for (uint64_t i = 0; i < 64; ++i) {
+    StatsSample s;
+    s.at = absl::Now() - absl::Seconds(100 - static_cast<int64_t>(i));
+    s.seq = 1'000'000 + i;
+    for (size_t r = 0; r < StatsSample::kTopRules; ++r) {
+      s.rules.push_back({.id = std::string(4096, static_cast<char>('a' + r))});
+    }
+    app_->statsHistory().push(s);
+  }
+  // No BDP probing: the client's window stays at HTTP/2's 64 KB instead of growing to take it all.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  std::unique_ptr<v1::Stats::Stub> stub = v1::Stats::NewStub(grpc::CreateCustomChannel(
+      absl::StrCat("127.0.0.1:", app_->adminPort()), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext context;
+  viewer_->prepare(context, absl::InfiniteDuration());
+  std::unique_ptr<grpc::ClientReader<v1::StatsSnapshot>> reader =
+      stub->Watch(&context, v1::WatchStatsRequest());
+  v1::StatsSnapshot first;
+  ASSERT_TRUE(reader->Read(&first));
+  EXPECT_EQ(first.seq(), 1'000'000u);
+  // Unread, the rest fills the flow-control window and the engine's next write waits on it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  context.TryCancel();
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+
+  // The engine stops (a watchdog turns a hang into a failure rather than a CI timeout).
+  std::atomic<bool> stopped{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 600 && !stopped; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!stopped) {
+      std::fprintf(stderr, "EngineApp::stop() still blocked after 60 s: a stream never finished\n");
+      std::abort();
+    }
+  });
+  app_->stop();
+  stopped = true;
+  watchdog.join();
 }
 
 TEST_F(AdminApiTest, HostileRequestsAreRefusedAndShoppersStillServed) {

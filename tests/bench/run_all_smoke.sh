@@ -3,14 +3,14 @@
 # runs it with --smoke into a fresh directory, then checks that the report and every
 # picture exist and that the figures in the report are numbers above zero.
 #
-#   run_all_smoke.sh ROOT ENGINE LOAD CORE_BENCH RATELIMIT_BENCH MEMORY_BENCH WORKDIR
+#   run_all_smoke.sh ROOT ENGINE LOAD CORE_BENCH RATELIMIT_BENCH MEMORY_BENCH FLOOR_SERVER WORKDIR
 set -euo pipefail
 
-if (($# != 7)); then
-  echo "usage: $0 ROOT ENGINE LOAD CORE_BENCH RATELIMIT_BENCH MEMORY_BENCH WORKDIR" >&2
+if (($# != 8)); then
+  echo "usage: $0 ROOT ENGINE LOAD CORE_BENCH RATELIMIT_BENCH MEMORY_BENCH FLOOR_SERVER WORKDIR" >&2
   exit 2
 fi
-root="$1" engine="$2" load="$3" core_bench="$4" rl_bench="$5" memory_bench="$6" work="$7"
+root="$1" engine="$2" load="$3" core_bench="$4" rl_bench="$5" memory_bench="$6" floor="$7" work="$8"
 
 out="$work/out"
 failures=0
@@ -29,6 +29,7 @@ if [[ -s "$out/benchmarks.md" && "${RUN_ALL_SMOKE_REUSE:-}" == 1 ]]; then
   :
 elif ! "$root/bench/run-all" --smoke --out "$out" --engine "$engine" --load "$load" \
   --core-bench "$core_bench" --ratelimit-bench "$rl_bench" --memory-bench "$memory_bench" \
+  --floor-server "$floor" \
   >"$work/run-all.log" 2>&1; then
   cat "$work/run-all.log" >&2
   echo "FAIL: bench/run-all --smoke exited non-zero (output above)" >&2
@@ -96,8 +97,8 @@ while IFS='|' read -r _ name value _; do
 done < <(sed -n '/^## Summary/,/^<!-- hand-written: begin -->/p' "$report" | grep '^| ' | grep -v '^| figure\|^|---')
 ((rows >= 4)) && ok "summary: $rows figures above zero" || fail "summary: only $rows figures"
 
-# The order-endpoint and rate-limited tables: requests/s above zero on every row.
-for target in nginx engine-atomic engine; do
+# The order-endpoint and rate-limited tables (the floor too): requests/s above zero on every row.
+for target in nginx engine-atomic engine floor; do
   line="$(grep -m1 "^| $target |" "$report" || true)"
   [[ -n "$line" ]] || { fail "no table row for $target"; continue; }
   rps="$(awk -F'|' '{ gsub(/ /, "", $3); print $3 }' <<<"$line")"

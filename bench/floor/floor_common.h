@@ -1,8 +1,9 @@
-// What both floor servers share: the answers, the one global bucket, and where a request ends.
-// See floor_server.cc.
+// What both floor servers share: the answers, the one global bucket, where a request ends,
+// the listening sockets and main(). See floor_server.cc.
 #pragma once
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -13,6 +14,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 namespace seckill::bench_floor {
 
@@ -96,6 +99,36 @@ inline int listenOn(uint16_t port) {
     std::exit(1);
   }
   return fd;
+}
+
+// Set by SIGTERM and SIGINT; each worker's loop ends when it is.
+inline std::atomic<bool> g_stop{false};
+
+// Both servers' main(): PORT [THREADS] [RATE] [BURST]; one listening socket and one thread
+// per worker, each running serve(listener, bucket); "ready" on stdout once all of them listen.
+template <class Serve>
+int run(int argc, char** argv, Serve serve) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s PORT [THREADS] [RATE] [BURST]\n", argv[0]);
+    return 2;
+  }
+  const auto port = static_cast<uint16_t>(std::atoi(argv[1]));
+  const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
+  const double rate = argc > 3 ? std::atof(argv[3]) : 1000;
+  const double burst = argc > 4 ? std::atof(argv[4]) : 100;
+  struct sigaction sa{};
+  sa.sa_handler = [](int) { g_stop = true; };
+  ::sigaction(SIGTERM, &sa, nullptr);
+  ::sigaction(SIGINT, &sa, nullptr);
+  Bucket bucket(rate, burst);
+  std::vector<int> listeners;
+  for (int t = 0; t < threads; ++t) listeners.push_back(listenOn(port));
+  std::printf("ready\n");
+  std::fflush(stdout);
+  std::vector<std::thread> workers;
+  for (int fd : listeners) workers.emplace_back([fd, &bucket, serve] { serve(fd, bucket); });
+  for (std::thread& w : workers) w.join();
+  return 0;
 }
 
 }  // namespace seckill::bench_floor

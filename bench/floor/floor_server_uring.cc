@@ -13,29 +13,18 @@
 #include <liburing.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "bench/floor/floor_common.h"
 
+namespace seckill::bench_floor {
 namespace {
-
-using seckill::bench_floor::Bucket;
-using seckill::bench_floor::kAdmitted;
-using seckill::bench_floor::kLimited;
-using seckill::bench_floor::listenOn;
-using seckill::bench_floor::requestLength;
-
-std::atomic<bool> g_stop{false};
 
 struct Conn {
   explicit Conn(int f) : fd(f) {}
@@ -121,27 +110,8 @@ void serve(int listener, Bucket& bucket) {
 }
 
 }  // namespace
+}  // namespace seckill::bench_floor
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr, "usage: %s PORT [THREADS] [RATE] [BURST]\n", argv[0]);
-    return 2;
-  }
-  const auto port = static_cast<uint16_t>(std::atoi(argv[1]));
-  const int threads = argc > 2 ? std::atoi(argv[2]) : 2;
-  const double rate = argc > 3 ? std::atof(argv[3]) : 1000;
-  const double burst = argc > 4 ? std::atof(argv[4]) : 100;
-  struct sigaction sa{};
-  sa.sa_handler = [](int) { g_stop = true; };
-  ::sigaction(SIGTERM, &sa, nullptr);
-  ::sigaction(SIGINT, &sa, nullptr);
-  Bucket bucket(rate, burst);
-  std::vector<int> listeners;
-  for (int t = 0; t < threads; ++t) listeners.push_back(listenOn(port));
-  std::printf("ready\n");
-  std::fflush(stdout);
-  std::vector<std::thread> workers;
-  for (int fd : listeners) workers.emplace_back([fd, &bucket] { serve(fd, bucket); });
-  for (std::thread& w : workers) w.join();
-  return 0;
+  return seckill::bench_floor::run(argc, argv, seckill::bench_floor::serve);
 }
